@@ -1,0 +1,5 @@
+"""kam-anki: keep an Anki deck as plain Markdown."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

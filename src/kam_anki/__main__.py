@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from kam_anki.cli import main
+
+main()

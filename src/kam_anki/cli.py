@@ -1,0 +1,185 @@
+"""The command line: turns requests into calls and errors into messages; no logic."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import click
+
+from kam_anki import __version__
+from kam_anki.errors import ContentError, Diagnostic, KamError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+CONTENT = click.option(
+    "--content",
+    "content_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("content"),
+    show_default=True,
+    help="Folder with deck.toml and the Markdown files.",
+)
+
+
+def _reporting(command: Callable[P, R]) -> Callable[P, R]:
+    """Content problems become ``path:line: error: message`` and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except ContentError as exc:
+            root = click.get_current_context().params.get("content_dir", Path("content"))
+            _show(root, exc.diagnostics)
+            sys.exit(1)
+        except KamError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except OSError as exc:
+            click.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _show(root: Path, diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
+    for d in diagnostics:
+        path = (root / d.path).as_posix() if d.path else root.as_posix()
+        click.echo(f"{path}:{d.line}: {d.severity}: {d.message}", err=True)
+
+
+def _now() -> int:
+    """``SOURCE_DATE_EPOCH`` if set (reproducible builds), else the clock."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if not value:
+        return int(time.time())
+    if not value.isdigit():
+        raise click.UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {value!r}")
+    return int(value)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="""\b
+Examples:
+  kam-anki build                 content/ -> build/kam.apkg
+  kam-anki build --dry-run       show what an import would change, write nothing
+  kam-anki check --strict        validate; warnings count as errors
+  kam-anki ids                   add a card id to every heading without one
+""",
+)
+@click.version_option(__version__, prog_name="kam-anki")
+def main() -> None:
+    """Keep an Anki deck as plain Markdown: build a reproducible .apkg whose notes update in place."""
+
+
+@main.command()
+@CONTENT
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("build/kam.apkg"),
+    show_default=True,
+    help="Where to write the package.",
+)
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option(
+    "--forget-removed",
+    is_flag=True,
+    help="Drop the tombstones of removed cards (after you deleted them in Anki).",
+)
+@_reporting
+def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) -> None:
+    """Build the .apkg from the Markdown in CONTENT."""
+    from kam_anki.build import build as run_build
+    from kam_anki.build import removed_search
+    from kam_anki.files import read_content, write_atomic
+    from kam_anki.notetype import default_notetype
+    from kam_anki.state import dump_state
+
+    content = read_content(content_dir)
+    result = run_build(
+        content.config,
+        default_notetype(),
+        content.sources,
+        content.previous,
+        _now(),
+        forget_removed=forget_removed,
+    )
+    _show(content_dir, result.warnings)
+    changes = result.changes
+    click.echo(
+        f"{len(result.state.cards)} cards: {len(changes.added)} added, "
+        f"{len(changes.changed)} changed, {len(changes.removed)} removed, "
+        f"{changes.unchanged} unchanged" + (" (dry run: nothing written)" if dry_run else "")
+    )
+    for mark, items in (("+", changes.added), ("~", changes.changed), ("-", changes.removed)):
+        for card_id, question in items:
+            click.echo(f"  {mark} {card_id}: {question}")
+    if changes.notetype_changed and content.previous is not None:
+        click.echo("  ~ note type (card design) changed")
+    if result.state.removed:
+        click.echo(
+            f"{len(result.state.removed)} removed card(s) stay in the package, tagged and suspended."
+            f"\n  To delete them in Anki: Browse, search  {removed_search(content.config)}"
+            "  select all, Notes > Delete.\n  Then run: kam-anki build --forget-removed"
+        )
+    if dry_run:
+        return
+    write_atomic(output, result.apkg)
+    write_atomic(content.lock_path, dump_state(result.state).encode("utf-8"))
+    click.echo(f"sha256 {hashlib.sha256(result.apkg).hexdigest()}  {output.as_posix()}")
+
+
+@main.command()
+@CONTENT
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@_reporting
+def check(content_dir: Path, strict: bool) -> None:
+    """Validate the content; write nothing."""
+    from kam_anki.build import build as run_build
+    from kam_anki.files import read_content
+    from kam_anki.notetype import default_notetype
+
+    content = read_content(content_dir)
+    result = run_build(content.config, default_notetype(), content.sources, content.previous, _now())
+    _show(content_dir, result.warnings)
+    if strict and result.warnings:
+        sys.exit(1)
+    click.echo(f"{len(result.state.cards)} cards ok, {len(result.warnings)} warning(s)")
+
+
+@main.command()
+@CONTENT
+@_reporting
+def ids(content_dir: Path) -> None:
+    """Add a readable id to every card heading that has none; nothing else in the files changes."""
+    from kam_anki.files import markdown_paths, write_atomic
+    from kam_anki.ids import add_ids
+    from kam_anki.model import SourceFile
+    from kam_anki.parse import decode, parse_file
+
+    raw: dict[Path, bytes] = {p: p.read_bytes() for p in markdown_paths(content_dir)}
+    taken: set[str] = set()
+    for path, data in raw.items():
+        relative = path.relative_to(content_dir).as_posix()
+        cards, _ = parse_file(SourceFile(relative, decode(data, relative)))
+        taken.update(card.id for card in cards if card.id)
+    total = 0
+    for path, data in raw.items():
+        bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+        text, added = add_ids(data[len(bom) :].decode("utf-8"), taken)
+        if added:
+            write_atomic(path, bom + text.encode("utf-8"))
+            click.echo(f"{path.as_posix()}: added {len(added)} id(s): {', '.join(added)}")
+            total += len(added)
+    click.echo(f"{total} id(s) added")

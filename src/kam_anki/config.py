@@ -1,0 +1,71 @@
+"""``deck.toml`` text -> :class:`DeckConfig`; pure."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from typing import Any
+
+from kam_anki.errors import ContentError, Diagnostic
+from kam_anki.model import DeckConfig
+
+_REQUIRED: dict[str, type] = {"name": str, "deck_id": int, "notetype_id": int}
+_OPTIONAL: dict[str, type] = {"tags": list, "allow_html": bool}
+_TAG = re.compile(r"^[^\s\"]+$")
+
+
+def parse_config(text: str, path: str) -> DeckConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", 1) or 1
+        raise ContentError.at(path, line, f"invalid TOML: {exc.msg}") from None
+    problems: list[Diagnostic] = []
+
+    def err(key: str, message: str) -> None:
+        problems.append(Diagnostic(path, _line_of(text, key), "error", message))
+
+    for key in sorted(set(data) - set(_REQUIRED) - set(_OPTIONAL)):
+        err(key, f"unknown key {key!r} (known: {', '.join(sorted({*_REQUIRED, *_OPTIONAL}))})")
+    for key, kind in _REQUIRED.items():
+        if key not in data:
+            problems.append(Diagnostic(path, 1, "error", f"missing key {key!r}"))
+    for key, kind in {**_REQUIRED, **_OPTIONAL}.items():
+        if key in data and not _is(data[key], kind):
+            err(key, f"{key!r} must be {_kind_name(kind)}, not {type(data[key]).__name__}")
+    for key in ("deck_id", "notetype_id"):
+        if _is(data.get(key), int) and not 1 <= data[key] < 2**63:
+            err(key, f"{key!r} must be a positive 64-bit integer")
+    if _is(data.get("name"), str) and not data["name"].strip():
+        err("name", "'name' must not be empty")
+    tags = data.get("tags", [])
+    if _is(tags, list):
+        for tag in tags:
+            if not isinstance(tag, str) or not _TAG.match(tag):
+                err("tags", f"tag {tag!r} must be a string without spaces or quotes")
+    if problems:
+        raise ContentError(problems)
+    return DeckConfig(
+        name=data["name"].strip(),
+        deck_id=data["deck_id"],
+        notetype_id=data["notetype_id"],
+        tags=tuple(tags),
+        allow_html=data.get("allow_html", False),
+    )
+
+
+def _is(value: Any, kind: type) -> bool:
+    # bool is an int in Python, but never a valid id.
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "a string", int: "an integer", list: "a list", bool: "true or false"}[kind]
+
+
+def _line_of(text: str, key: str) -> int:
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    return 1

@@ -1,0 +1,53 @@
+"""The data that flows through a build: frozen values, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DeckConfig:
+    """``content/deck.toml``: chosen once; the ids must never change after the first import."""
+
+    name: str
+    deck_id: int
+    notetype_id: int
+    tags: tuple[str, ...] = ()
+    allow_html: bool = False
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One Markdown file, decoded and NFC-normalised; ``path`` is relative to ``content/``."""
+
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """One question with its answer, still in Markdown."""
+
+    id: str
+    question: str
+    answer: str
+    chapter: str
+    path: str
+    line: int
+    answer_line: int
+
+    @property
+    def source(self) -> str:
+        """Where the card lives in ``content/``: shown on the card, stable under reordering."""
+        return f"{self.path}#{self.id}"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A card as it goes into the package: rendered fields plus identity and time."""
+
+    card_id: str
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    deck: str
+    mod: int = 0
