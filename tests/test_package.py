@@ -1,0 +1,74 @@
+"""Identity and reproducibility of the package itself."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from anki_helpers import import_apkg, open_collection
+from kam_anki import notetype
+from kam_anki.model import DeckConfig, Note
+from kam_anki.package import build_apkg, guid
+
+CONFIG = DeckConfig(name="KAM", deck_id=1121604270, notetype_id=1886530249, tags=("kam",))
+
+
+def test_field_and_template_names_are_frozen() -> None:
+    # Renaming any of these makes Anki fork the note type; existing notes stop updating.
+    assert notetype.FIELDS == ("Frage", "Antwort", "Kapitel", "Quelle")
+    assert notetype.TEMPLATE_NAME == "Karte 1"
+    assert notetype.NAME == "KAM-Anki Frage/Antwort"
+
+
+def test_shipped_note_type_has_the_frozen_names_in_anki(tmp_path: Path) -> None:
+    from conftest import SHIPPED_APKG
+
+    col = open_collection(tmp_path / "c.anki2")
+    import_apkg(col, SHIPPED_APKG)
+    shipped = col._backend.get_notetype(CONFIG.notetype_id)
+    assert tuple(f.name for f in shipped.fields) == notetype.FIELDS
+    assert [t.name for t in shipped.templates] == [notetype.TEMPLATE_NAME]
+    col.close()
+
+
+def test_guid_depends_on_card_id_only() -> None:
+    assert guid(CONFIG, "ziele") == guid(CONFIG, "ziele")
+    assert guid(CONFIG, "ziele") != guid(CONFIG, "aufgaben")
+    other_deck = DeckConfig("X", 2, 3)
+    assert guid(CONFIG, "ziele") != guid(other_deck, "ziele")
+
+
+def note(card_id: str, answer: str, mod: int) -> Note:
+    return Note(card_id, ("Frage", answer, "Kapitel", f"k.md#{card_id}"), ("kam",), "KAM::K", mod)
+
+
+def test_zip_entries_have_fixed_times_order_and_modes() -> None:
+    data = build_apkg(
+        CONFIG, notetype.default_notetype(), 5, [note("a", "x", 7)], epoch=9,
+        media=[("b.png", b"2"), ("a.png", b"1")],
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+        assert [i.filename for i in infos] == ["collection.anki2", "media", "0", "1"]
+        assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+        assert {i.external_attr >> 16 for i in infos} == {0o100644}
+        assert archive.read("media") == b'{"0": "a.png", "1": "b.png"}'
+
+
+@pytest.mark.parametrize("mods", [(10, 20), (20, 10)])
+def test_each_note_carries_its_own_time_into_anki(tmp_path: Path, mods: tuple[int, int]) -> None:
+    apkg = tmp_path / "t.apkg"
+    apkg.write_bytes(
+        build_apkg(
+            CONFIG, notetype.default_notetype(), 3,
+            [note("a", "x", mods[0]), note("b", "y", mods[1])], epoch=1_700_000_000,
+        )
+    )
+    col = open_collection(tmp_path / "c.anki2")
+    import_apkg(col, apkg)
+    found = {col.get_note(n)["Quelle"]: col.get_note(n).mod for n in col.find_notes("")}
+    assert found == {"k.md#a": mods[0], "k.md#b": mods[1]}
+    col.close()

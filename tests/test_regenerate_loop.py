@@ -1,0 +1,162 @@
+"""The learner's real loop, with Anki's own engine and its own sync server:
+import, review, sync to a phone, edit the Markdown, regenerate, import again, sync again."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from anki.sync import SyncOutput
+
+from anki_helpers import (
+    import_apkg,
+    notes_by_source,
+    notetype_css,
+    open_collection,
+    review_all,
+    scheduling,
+    sync_server,
+)
+from conftest import Build
+from kam_anki import notetype
+from test_update_in_place import edit
+
+NOTETYPE_ID = 1886530249
+CHAPTER = "key-account-management.md"
+
+
+def sync(col: Any, auth: Any) -> str:
+    """One sync as Anki's main window does it; returns what it demanded.
+
+    A normal sync finishes with ``NO_CHANGES`` left to do; a full one demands an upload or
+    download, which is then done as the app does it.
+    """
+    out = col.sync_collection(auth, sync_media=False)
+    required = SyncOutput.ChangesRequired.Name(out.required)
+    if out.required in (SyncOutput.FULL_UPLOAD, SyncOutput.FULL_DOWNLOAD):
+        col.close_for_full_sync()
+        col.full_upload_or_download(
+            auth=auth, server_usn=None, upload=out.required == SyncOutput.FULL_UPLOAD
+        )
+        col.reopen(after_full_sync=True)
+    return str(required)
+
+
+def test_edit_regenerate_import_sync_keeps_every_review(
+    content: Path, tmp_path: Path, build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apkg = tmp_path / "kam.apkg"
+    build()
+    desktop = open_collection(tmp_path / "desktop.anki2")
+    assert len(import_apkg(desktop, apkg).new) == 8
+    answered = review_all(desktop, "KAM")
+    assert answered >= 8
+    reviewed = scheduling(desktop)
+    assert all(state[0] == 2 for state in reviewed.values())  # every card is in review now
+
+    with sync_server(tmp_path / "server") as server:
+        auth = desktop.sync_login(server.user, server.password, server.endpoint)
+        assert sync(desktop, auth) == "FULL_UPLOAD"
+        mobile = open_collection(tmp_path / "mobile.anki2")
+        mobile_auth = mobile.sync_login(server.user, server.password, server.endpoint)
+        assert sync(mobile, mobile_auth) == "FULL_DOWNLOAD"
+        assert scheduling(mobile) == reviewed
+        assert {k: n.fields for k, n in notes_by_source(mobile).items()} == {
+            k: n.fields for k, n in notes_by_source(desktop).items()
+        }
+
+        # On the phone, two cards come due and get reviewed before the next regeneration.
+        phone_cards = sorted(reviewed)[:2]
+        mobile.sched.set_due_date(phone_cards, "0")
+        assert review_all(mobile, "KAM") == 2
+        after_phone = scheduling(mobile)
+        assert all(after_phone[c] != reviewed[c] for c in phone_cards)
+        assert sync(mobile, mobile_auth) == "NO_CHANGES"
+
+        # The author edits the Markdown: each kind of change the learner makes.
+        source = content / CHAPTER
+        edit(source, "- Erfolgsmessung", "- Erfolgsmessung\n- Lessons learned")  # answer
+        edit(source, "## Ziele des KAM? (5)", "## Welche Ziele verfolgt das KAM? (5)")  # question
+        text = source.read_text(encoding="utf-8")
+        moved_start = text.index("## Kurze Beschreibung des St. Galler KAM")
+        moved_end = text.index("## KAM Zirkel: Schritte im Rahmen der Analyse")
+        moved = text[moved_start:moved_end]
+        source.write_text(text[:moved_start] + text[moved_end:] + "\n" + "\n", encoding="utf-8")
+        (content / "st-galler-modell.md").write_text(
+            "# St. Galler KAM-Modell\n\n" + moved
+            + "## Was misst die Erfolgsmessung? {#erfolgsmessung}\n\n- Umsatz\n- Deckungsbeitrag\n",
+            encoding="utf-8",
+        )
+        text = source.read_text(encoding="utf-8")  # and one card moves up within its file
+        start = text.index("## Bestandteile und Inhalte des funktionalen KAM?")
+        end = text.index("## Bestandteile und Inhalte des organisatorischen KAM?")
+        top = text.index("## Kurze Beschreibung eines Key Account Managers")
+        text = text[:top] + text[start:end] + text[top:start] + text[end:]
+        source.write_text(text, encoding="utf-8")
+        shipped = notetype.default_notetype()
+        monkeypatch.setattr(
+            notetype,
+            "default_notetype",
+            lambda: dataclasses.replace(shipped, css=shipped.css + "\n.frage { color: #b00; }\n"),
+        )
+        result = build()
+        assert "9 cards: 1 added, 3 changed, 0 removed, 5 unchanged" in result.output
+        assert "note type (card design) changed" in result.output
+
+        before = notes_by_source(desktop)
+        log = import_apkg(desktop, apkg)
+        changed = {
+            "kam-zirkel-schritte-im-rahmen-der-realisierung-5",
+            "ziele-des-kam-5",
+            "kurze-beschreibung-des-st-galler-kam",
+        }
+        assert set(log.updated) == {before[key].id for key in changed}
+        assert len(log.new) == 1 and len(log.duplicate) == 5
+        assert not log.conflicting and log.other == 0
+        after = notes_by_source(desktop)
+        assert len(after) == 9 and len(desktop.find_notes("")) == 9  # nothing duplicated
+        assert all(after[key].id == note.id for key, note in before.items())
+        print(
+            f"\nreviewed {answered} answers on desktop, 2 on mobile; re-import: "
+            f"{len(log.updated)} updated, {len(log.new)} new, {len(log.duplicate)} unchanged, "
+            f"{len(log.conflicting)} conflicting"
+        )
+        assert {c: s for c, s in scheduling(desktop).items() if c in reviewed} == reviewed
+        assert ".frage { color: #b00; }" in notetype_css(desktop, NOTETYPE_ID)
+        assert len(desktop.models.all_names_and_ids()) == len(mobile.models.all_names_and_ids())
+
+        assert desktop.sync_status(auth).required == desktop.sync_status(auth).NORMAL_SYNC
+        # Normal syncs carry it all across, and the phone's reviews survive on both sides.
+        assert sync(desktop, auth) == "NO_CHANGES"
+        assert sync(mobile, mobile_auth) == "NO_CHANGES"
+        expected = {**reviewed, **{c: after_phone[c] for c in phone_cards}}
+        for col in (desktop, mobile):
+            states = scheduling(col)
+            assert {c: states[c] for c in reviewed} == expected
+            assert len(states) == 9
+        phone = notes_by_source(mobile)
+        assert "<li>Lessons learned</li>" in phone[
+            "kam-zirkel-schritte-im-rahmen-der-realisierung-5"
+        ]["Antwort"]
+        assert phone["ziele-des-kam-5"]["Frage"] == "Welche Ziele verfolgt das KAM? (5)"
+        assert phone["kurze-beschreibung-des-st-galler-kam"]["Kapitel"] == "St. Galler KAM-Modell"
+        assert ".frage { color: #b00; }" in notetype_css(mobile, NOTETYPE_ID)
+
+        # An unchanged rebuild is byte-identical and a no-op; the learner's own edit survives.
+        learner = after["aufgaben-des-kam-8"]
+        learner["Antwort"] += "<p>Meine Notiz</p>"
+        desktop.update_note(learner)
+        digest = hashlib.sha256(apkg.read_bytes()).hexdigest()
+        assert "0 added, 0 changed, 0 removed, 9 unchanged" in build().output
+        assert hashlib.sha256(apkg.read_bytes()).hexdigest() == digest
+        again = import_apkg(desktop, apkg)
+        assert not again.updated and not again.new and len(again.duplicate) == 9
+        assert desktop.get_note(learner.id)["Antwort"].endswith("<p>Meine Notiz</p>")
+        assert sync(desktop, auth) == "NO_CHANGES"
+        assert sync(mobile, mobile_auth) == "NO_CHANGES"
+        assert mobile.get_note(learner.id)["Antwort"].endswith("<p>Meine Notiz</p>")
+        mobile.close()
+    desktop.close()

@@ -1,0 +1,112 @@
+"""The shipped deck: every seed card word for word, in the right deck, as Anki imports it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from anki_helpers import import_apkg, open_collection, text_lines
+from conftest import CONTENT, REPO, SHIPPED_APKG
+
+SEED = Path(__file__).with_name("seed.txt")
+BULLET = re.compile(r"^[-•]\s+")
+DECK = "KAM::Key Account Manager Flashcards"
+
+
+def seed_lines() -> list[str]:
+    """The seed without its title and with pasted bullets stripped: what a reader sees."""
+    lines = SEED.read_text(encoding="utf-8").splitlines()
+    return [BULLET.sub("", line).strip() for line in lines[1:] if line.strip()]
+
+
+def test_seed_copy_is_the_shared_seed() -> None:
+    shared = REPO.parent / "shared" / "seed" / "000_562a0bfd030166c5.txt"
+    if not shared.exists():
+        pytest.skip("shared/ is not beside this clone")
+    assert shared.read_bytes() == SEED.read_bytes()
+
+
+def test_committed_deck_holds_every_seed_card_word_for_word(tmp_path: Path) -> None:
+    col = open_collection(tmp_path / "desktop.anki2")
+    log = import_apkg(col, SHIPPED_APKG)
+    assert len(log.new) == 8 and not log.updated and not log.duplicate
+    note_ids = sorted(col.find_notes(""), key=lambda nid: col.get_note(nid).cards()[0].due)
+    seen: list[str] = []
+    for nid in note_ids:
+        note = col.get_note(nid)
+        question = text_lines(note["Frage"])
+        assert len(question) == 1
+        seen += question + text_lines(note["Antwort"])
+    assert seen == seed_lines()
+    assert SEED.read_text(encoding="utf-8").splitlines()[0] == "Key Account Manager Flashcards"
+    decks = {col.decks.name(col.get_card(cid).did) for cid in col.find_cards("")}
+    assert decks == {DECK}
+    col.close()
+
+
+def test_answer_lists_are_html_lists_in_anki(tmp_path: Path) -> None:
+    col = open_collection(tmp_path / "desktop.anki2")
+    import_apkg(col, SHIPPED_APKG)
+    answers = {
+        text_lines(col.get_note(nid)["Frage"])[0]: col.get_note(nid)["Antwort"]
+        for nid in col.find_notes("")
+    }
+    tasks = answers["Aufgaben des KAM? (8)"]
+    assert tasks.count("<ul>") == 1 and tasks.count("<li>") == 10
+    organisational = answers["Bestandteile und Inhalte des organisatorischen KAM?"]
+    assert '<p class="label">Integration:</p>\n<ul>\n<li>Keine Insellösung' in organisational
+    assert organisational.count("<li>") == 2
+    assert "•" not in organisational
+    first = answers["Kurze Beschreibung eines Key Account Managers"]
+    assert first.count("<ul>") == 2 and first.count("<li>") == 5
+    col.close()
+
+
+def _build_in(directory: Path, env: dict[str, str]) -> bytes:
+    shutil.copytree(CONTENT, directory / "content")
+    subprocess.run(
+        [sys.executable, "-m", "kam_anki", "build"],
+        cwd=directory,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return (directory / "build" / "kam.apkg").read_bytes()
+
+
+def test_fresh_build_of_committed_sources_is_byte_identical_to_committed_deck(
+    tmp_path: Path,
+) -> None:
+    built = _build_in(tmp_path, dict(os.environ))
+    assert hashlib.sha256(built).hexdigest() == hashlib.sha256(SHIPPED_APKG.read_bytes()).hexdigest()
+    assert (tmp_path / "content" / "kam-anki.lock").read_bytes() == (
+        CONTENT / "kam-anki.lock"
+    ).read_bytes()
+
+
+def test_build_is_byte_identical_whatever_clock_zone_locale_hash_seed_or_path(
+    tmp_path: Path,
+) -> None:
+    base = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    one = _build_in(
+        tmp_path / "a",
+        {**base, "TZ": "UTC", "LC_ALL": "C", "PYTHONHASHSEED": "1", "SOURCE_DATE_EPOCH": "1"},
+    )
+    two = _build_in(
+        tmp_path / "b" / "deeper path with spaces",
+        {
+            **base,
+            "TZ": "Pacific/Kiritimati",
+            "LC_ALL": "de_DE.UTF-8",
+            "PYTHONHASHSEED": "4242",
+            "SOURCE_DATE_EPOCH": "2000000000",
+        },
+    )
+    assert hashlib.sha256(one).hexdigest() == hashlib.sha256(two).hexdigest()

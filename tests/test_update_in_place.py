@@ -1,0 +1,51 @@
+"""Edits in Markdown reach the existing notes in Anki; nothing else moves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from anki_helpers import import_apkg, notes_by_source, open_collection, scheduling
+from conftest import Build
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_edited_answer_updates_that_note_in_place_and_leaves_the_others(
+    content: Path, tmp_path: Path, build: Build
+) -> None:
+    build()
+    col = open_collection(tmp_path / "desktop.anki2")
+    first = import_apkg(col, tmp_path / "kam.apkg")
+    assert len(first.new) == 8
+    before = {key: (note.id, note.mod, note["Antwort"]) for key, note in notes_by_source(col).items()}
+    cards_before = scheduling(col)
+
+    edit(content / "key-account-management.md", "- Erfolgsmessung", "- Erfolgsmessung und Review")
+    result = build()
+    assert "1 changed" in result.output and "7 unchanged" in result.output
+
+    second = import_apkg(col, tmp_path / "kam.apkg")
+    edited = "kam-zirkel-schritte-im-rahmen-der-realisierung-5"
+    assert second.updated == (before[edited][0],)
+    assert len(second.duplicate) == 7 and not second.new and not second.conflicting
+    after = notes_by_source(col)
+    assert after[edited].id == before[edited][0]
+    assert "<li>Erfolgsmessung und Review</li>" in after[edited]["Antwort"]
+    assert after[edited].mod > before[edited][1]
+    for key, (note_id, mod, answer) in before.items():
+        if key != edited:
+            assert (after[key].id, after[key].mod, after[key]["Antwort"]) == (note_id, mod, answer)
+    assert scheduling(col) == cards_before
+    col.close()
+
+
+def test_rebuild_without_changes_keeps_every_note_time(content: Path, build: Build) -> None:
+    build(now=1_900_000_000)
+    lock = (content / "kam-anki.lock").read_bytes()
+    result = build(now=2_000_000_000)
+    assert "0 added, 0 changed, 0 removed, 8 unchanged" in result.output
+    assert (content / "kam-anki.lock").read_bytes() == lock
