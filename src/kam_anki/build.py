@@ -16,6 +16,7 @@ from kam_anki.render import render_answer, render_question, render_text
 from kam_anki.state import Changes, Stamp, State, advance
 
 REMOVED_TAG = "kam::entfernt"
+REMOVED_DECK = "Entfernt"
 REMOVED_ANSWER = (
     "<p><em>Diese Karte ist nicht mehr in den Markdown-Quellen des Stapels. "
     "Sie kann gelöscht werden.</em></p>"
@@ -66,7 +67,9 @@ def tombstone_note(config: DeckConfig, card_id: str, stamp: Stamp) -> Note:
             render_text(f"#{card_id}"),
         ),
         tags=(*config.tags, REMOVED_TAG),
-        deck=config.name,
+        # Cards already in a collection stay where they are; a new learner finds these
+        # in a subdeck that says what they are.
+        deck=f"{config.name}::{REMOVED_DECK}",
         mod=stamp.mod,
     )
 
@@ -97,6 +100,5 @@ def build(
         state.notetype.mod,
         [*timed, *tombstones],
         state.epoch,
-        suspended=frozenset(state.removed),
     )
     return Result(apkg, state, changes, tuple([*timed, *tombstones]), tuple(warnings))

@@ -129,7 +129,7 @@ def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) 
         click.echo("  ~ note type (card design) changed")
     if result.state.removed:
         click.echo(
-            f"{len(result.state.removed)} removed card(s) stay in the package, tagged and suspended."
+            f"{len(result.state.removed)} removed card(s) stay in the package, tagged."
             f"\n  To delete them in Anki: Browse, search  {removed_search(content.config)}"
             "  select all, Notes > Delete.\n  Then run: kam-anki build --forget-removed"
         )

@@ -27,16 +27,13 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 class _TimedNote(genanki.Note):  # type: ignore[misc]
     """A note with its own modification time instead of the package-wide one."""
 
-    def __init__(self, mod: int, suspended: bool, **kwargs: Any) -> None:
+    def __init__(self, mod: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._mod = mod
-        self._suspended = suspended
 
-    @property
-    def cards(self) -> list[genanki.Card]:
-        return [genanki.Card(0, suspend=self._suspended)]
-
-    def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, deck_id: int, id_gen: Iterator[int]) -> None:
+    def write_to_db(
+        self, cursor: sqlite3.Cursor, timestamp: float, deck_id: int, id_gen: Iterator[int]
+    ) -> None:
         super().write_to_db(cursor, self._mod, deck_id, id_gen)
 
 
@@ -60,7 +57,6 @@ def build_apkg(
     notes: Sequence[Note],
     epoch: int,
     media: Sequence[tuple[str, bytes]] = (),
-    suspended: frozenset[str] = frozenset(),
 ) -> bytes:
     """The package as bytes. ``epoch`` seeds note and card ids; ``media`` is (name, data)."""
     model = genanki.Model(
@@ -78,7 +74,6 @@ def build_apkg(
         deck.add_note(
             _TimedNote(
                 note.mod,
-                note.card_id in suspended,
                 model=model,
                 fields=list(note.fields),
                 tags=list(note.tags),
