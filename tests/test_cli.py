@@ -1,0 +1,81 @@
+"""The command line as a user meets it: messages, exit codes, files left behind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from kam_anki import __version__
+from kam_anki.cli import main
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_version_and_help_with_examples() -> None:
+    assert run("--version") == (0, f"kam-anki, version {__version__}\n")
+    code, out = run("--help")
+    assert code == 0 and "kam-anki build --dry-run" in out
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kam_anki", "--version"], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == f"kam-anki, version {__version__}"
+
+
+def test_check_passes_on_shipped_content(content: Path) -> None:
+    code, out = run("check", "--content", str(content))
+    assert code == 0 and out.startswith("8 cards ok")
+
+
+def test_usage_error_exits_2() -> None:
+    code, out = run("build", "--no-such-option")
+    assert code == 2 and "No such option" in out
+
+
+def test_heading_without_id_names_file_and_line_and_keeps_last_good_deck(
+    content: Path, tmp_path: Path
+) -> None:
+    out_file = tmp_path / "kam.apkg"
+    assert run("build", "--content", str(content), "-o", str(out_file))[0] == 0
+    good = out_file.read_bytes()
+    source = content / "key-account-management.md"
+    source.write_text(
+        source.read_text(encoding="utf-8") + "\n## Neue Frage ohne Id\n\n- Antwort\n",
+        encoding="utf-8",
+    )
+    line = source.read_text(encoding="utf-8").splitlines().index("## Neue Frage ohne Id") + 1
+    code, out = run("build", "--content", str(content), "-o", str(out_file))
+    assert code == 1
+    assert out == (
+        f"{source.as_posix()}:{line}: error: card has no id: "
+        "run 'kam-anki ids' to add one to every heading\n"
+    )
+    assert "Traceback" not in out
+    assert out_file.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "kam.apkg"]
+
+
+def test_ids_command_then_build_succeeds(content: Path, tmp_path: Path) -> None:
+    source = content / "key-account-management.md"
+    source.write_text(
+        source.read_text(encoding="utf-8") + "\n## Was heißt KAM?\n\n- Key Account Management\n",
+        encoding="utf-8",
+    )
+    code, out = run("ids", "--content", str(content))
+    assert code == 0 and "added 1 id(s): was-heisst-kam" in out
+    assert "## Was heißt KAM? {#was-heisst-kam}\n" in source.read_text(encoding="utf-8")
+    code, out = run("build", "--content", str(content), "-o", str(tmp_path / "k.apkg"))
+    assert code == 0 and "1 added" in out
+
+
+def test_missing_content_folder_is_a_clear_error(tmp_path: Path) -> None:
+    code, out = run("check", "--content", str(tmp_path / "nope"))
+    assert code == 1 and "not a folder" in out and "Traceback" not in out
