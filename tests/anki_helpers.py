@@ -18,6 +18,8 @@ from typing import Any
 
 # anki.collection must be imported before anki.cards (circular import otherwise).
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+# isort: split
 from anki.cards import Card
 from anki.scheduler.v3 import CardAnswer
 

@@ -47,7 +47,11 @@ def note(card_id: str, answer: str, mod: int) -> Note:
 
 def test_zip_entries_have_fixed_times_order_and_modes() -> None:
     data = build_apkg(
-        CONFIG, notetype.default_notetype(), 5, [note("a", "x", 7)], epoch=9,
+        CONFIG,
+        notetype.default_notetype(),
+        5,
+        [note("a", "x", 7)],
+        epoch=9,
         media=[("b.png", b"2"), ("a.png", b"1")],
     )
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -63,8 +67,11 @@ def test_each_note_carries_its_own_time_into_anki(tmp_path: Path, mods: tuple[in
     apkg = tmp_path / "t.apkg"
     apkg.write_bytes(
         build_apkg(
-            CONFIG, notetype.default_notetype(), 3,
-            [note("a", "x", mods[0]), note("b", "y", mods[1])], epoch=1_700_000_000,
+            CONFIG,
+            notetype.default_notetype(),
+            3,
+            [note("a", "x", mods[0]), note("b", "y", mods[1])],
+            epoch=1_700_000_000,
         )
     )
     col = open_collection(tmp_path / "c.anki2")

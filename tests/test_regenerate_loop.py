@@ -86,7 +86,8 @@ def test_edit_regenerate_import_sync_keeps_every_review(
         moved = text[moved_start:moved_end]
         source.write_text(text[:moved_start] + text[moved_end:] + "\n" + "\n", encoding="utf-8")
         (content / "st-galler-modell.md").write_text(
-            "# St. Galler KAM-Modell\n\n" + moved
+            "# St. Galler KAM-Modell\n\n"
+            + moved
             + "## Was misst die Erfolgsmessung? {#erfolgsmessung}\n\n- Umsatz\n- Deckungsbeitrag\n",
             encoding="utf-8",
         )
@@ -138,9 +139,10 @@ def test_edit_regenerate_import_sync_keeps_every_review(
             assert {c: states[c] for c in reviewed} == expected
             assert len(states) == 9
         phone = notes_by_source(mobile)
-        assert "<li>Lessons learned</li>" in phone[
-            "kam-zirkel-schritte-im-rahmen-der-realisierung-5"
-        ]["Antwort"]
+        assert (
+            "<li>Lessons learned</li>"
+            in phone["kam-zirkel-schritte-im-rahmen-der-realisierung-5"]["Antwort"]
+        )
         assert phone["ziele-des-kam-5"]["Frage"] == "Welche Ziele verfolgt das KAM? (5)"
         assert phone["kurze-beschreibung-des-st-galler-kam"]["Kapitel"] == "St. Galler KAM-Modell"
         assert ".frage { color: #b00; }" in notetype_css(mobile, NOTETYPE_ID)

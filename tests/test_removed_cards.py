@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -79,7 +78,9 @@ def test_tombstone_in_a_fresh_collection_lands_in_the_removed_subdeck(
     col.close()
 
 
-def test_dry_run_reports_changes_and_writes_nothing(content: Path, tmp_path: Path, build: Build) -> None:
+def test_dry_run_reports_changes_and_writes_nothing(
+    content: Path, tmp_path: Path, build: Build
+) -> None:
     build()
     apkg = (tmp_path / "kam.apkg").read_bytes()
     lock = (content / "kam-anki.lock").read_bytes()
@@ -89,4 +90,3 @@ def test_dry_run_reports_changes_and_writes_nothing(content: Path, tmp_path: Pat
     assert "sha256" not in result.output
     assert (tmp_path / "kam.apkg").read_bytes() == apkg
     assert (content / "kam-anki.lock").read_bytes() == lock
-

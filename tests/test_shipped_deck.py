@@ -85,7 +85,9 @@ def test_fresh_build_of_committed_sources_is_byte_identical_to_committed_deck(
     tmp_path: Path,
 ) -> None:
     built = _build_in(tmp_path, dict(os.environ))
-    assert hashlib.sha256(built).hexdigest() == hashlib.sha256(SHIPPED_APKG.read_bytes()).hexdigest()
+    assert (
+        hashlib.sha256(built).hexdigest() == hashlib.sha256(SHIPPED_APKG.read_bytes()).hexdigest()
+    )
     assert (tmp_path / "content" / "kam-anki.lock").read_bytes() == (
         CONTENT / "kam-anki.lock"
     ).read_bytes()

@@ -6,7 +6,9 @@ from kam_anki.state import Stamp, advance, dump_state, load_state
 
 
 def stamps(**digests: str) -> dict[str, Stamp]:
-    return {key.replace("_", "-"): Stamp(digest, 0, f"Frage {key}") for key, digest in digests.items()}
+    return {
+        key.replace("_", "-"): Stamp(digest, 0, f"Frage {key}") for key, digest in digests.items()
+    }
 
 
 def test_first_build_stamps_every_card_with_now() -> None:

@@ -21,7 +21,9 @@ def test_edited_answer_updates_that_note_in_place_and_leaves_the_others(
     col = open_collection(tmp_path / "desktop.anki2")
     first = import_apkg(col, tmp_path / "kam.apkg")
     assert len(first.new) == 8
-    before = {key: (note.id, note.mod, note["Antwort"]) for key, note in notes_by_source(col).items()}
+    before = {
+        key: (note.id, note.mod, note["Antwort"]) for key, note in notes_by_source(col).items()
+    }
     cards_before = scheduling(col)
 
     edit(content / "key-account-management.md", "- Erfolgsmessung", "- Erfolgsmessung und Review")

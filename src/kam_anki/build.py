@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from urllib.parse import unquote
 
-from kam_anki.errors import Diagnostic
-from kam_anki.model import Card, DeckConfig, Note, SourceFile
+from kam_anki.errors import ContentError, Diagnostic
+from kam_anki.model import Assets, Card, DeckConfig, Note, SourceFile
 from kam_anki.notetype import NoteType
 from kam_anki.package import build_apkg
 from kam_anki.parse import parse_sources
@@ -21,6 +24,9 @@ REMOVED_ANSWER = (
     "<p><em>Diese Karte ist nicht mehr in den Markdown-Quellen des Stapels. "
     "Sie kann gelöscht werden.</em></p>"
 )
+IMAGE_TYPES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"})
+_COUNT_HINT = re.compile(r"\((\d{1,3})\)[\s?.:!]*$")
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//")
 
 
 @dataclass(frozen=True)
@@ -37,18 +43,99 @@ def removed_search(config: DeckConfig) -> str:
     return f'"deck:{config.name}" tag:{REMOVED_TAG}'
 
 
-def card_note(config: DeckConfig, card: Card) -> Note:
-    return Note(
-        card_id=card.id,
-        fields=(
-            render_question(card.question, allow_html=config.allow_html),
-            render_answer(card.answer, allow_html=config.allow_html),
-            render_text(card.chapter),
-            render_text(card.source),
-        ),
-        tags=config.tags,
-        deck=f"{config.name}::{card.chapter}",
-    )
+def media_name(path: str, data: bytes) -> str:
+    """Content-addressed: equal names mean equal bytes, so images never collide."""
+    suffix = posixpath.splitext(path)[1].lower()
+    return f"kam-{hashlib.sha256(data).hexdigest()[:20]}{suffix}"
+
+
+@dataclass
+class _Checked:
+    """What rendering the cards found: media to package and problems to report."""
+
+    assets: Assets
+    media: dict[str, bytes] = field(default_factory=dict)
+    found: list[Diagnostic] = field(default_factory=list)
+
+    def note(self, config: DeckConfig, card: Card) -> Note:
+        def at(line: int) -> int:
+            return card.answer_line + line - 1
+
+        def image(src: str, line: int) -> str:
+            resolved, problem = self._resolve(card.path, unquote(src))
+            if problem:
+                self.found.append(Diagnostic(card.path, at(line), "error", problem))
+                return src
+            data = self.assets.files[resolved]
+            name = media_name(resolved, data)
+            self.media[name] = data
+            return name
+
+        answer = render_answer(card.answer, allow_html=config.allow_html, images=image)
+
+        def warn(line: int, message: str) -> None:
+            self.found.append(Diagnostic(card.path, line, "warning", message))
+
+        hint = _COUNT_HINT.search(card.question)
+        if hint and int(hint.group(1)) != answer.top_level_items:
+            warn(
+                card.line,
+                f"question says ({hint.group(1)}) but the answer lists "
+                f"{answer.top_level_items} items",
+            )
+        for line in answer.empty_items:
+            warn(at(line), "empty list item")
+        if not config.allow_html:
+            for line in answer.raw_html:
+                warn(at(line), "raw HTML is shown as text (allow_html = true in deck.toml)")
+        return Note(
+            card_id=card.id,
+            fields=(
+                render_question(card.question, allow_html=config.allow_html),
+                answer.html,
+                render_text(card.chapter),
+                render_text(card.source),
+            ),
+            tags=config.tags,
+            deck=f"{config.name}::{card.chapter}",
+        )
+
+    def _resolve(self, page: str, target: str) -> tuple[str, str | None]:
+        """An image path relative to its Markdown file, checked to stay inside content/."""
+        if _URL_SCHEME.match(target):
+            return (
+                "",
+                f"image {target!r} is not a file: put it into content/ and link it relatively",
+            )
+        if target.startswith("/") or "\\" in target:
+            return "", f"image {target!r}: use a relative path with '/' inside content/"
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(page), target))
+        if path == ".." or path.startswith("../"):
+            return "", f"image {target!r} points outside content/"
+        if path in self.assets.escaping:
+            return "", f"image {target!r} is a symlink leading outside content/"
+        if posixpath.splitext(path)[1].lower() not in IMAGE_TYPES:
+            return "", f"image {target!r}: not a PNG, JPEG, GIF, SVG or WebP file"
+        if path not in self.assets.files:
+            return "", f"image {target!r} not found (looked for content/{path})"
+        return path, None
+
+
+def _duplicate_questions(cards: Sequence[Card]) -> list[Diagnostic]:
+    first: dict[str, Card] = {}
+    found = []
+    for card in cards:
+        other = first.setdefault(card.question.casefold(), card)
+        if other is not card:
+            found.append(
+                Diagnostic(
+                    card.path,
+                    card.line,
+                    "warning",
+                    f"same question as {other.path}:{other.line} ({other.id})",
+                )
+            )
+    return found
 
 
 def note_digest(note: Note) -> str:
@@ -81,17 +168,21 @@ def build(
     previous: State | None,
     now: int,
     *,
+    assets: Assets | None = None,
     forget_removed: bool = False,
 ) -> Result:
-    cards, warnings = parse_sources(sources, where="")
-    notes = [card_note(config, card) for card in cards]
+    cards, found = parse_sources(sources, where="")
+    checked = _Checked(assets or Assets())
+    notes = [checked.note(config, card) for card in cards]
+    problems = sorted([*found, *checked.found, *_duplicate_questions(cards)])
+    errors = [d for d in problems if d.severity == "error"]
+    if errors:
+        raise ContentError(errors)
     stamps = {
         note.card_id: Stamp(note_digest(note), 0, card.question)
         for note, card in zip(notes, cards, strict=True)
     }
-    state, changes = advance(
-        previous, stamps, notetype.digest, now, forget_removed=forget_removed
-    )
+    state, changes = advance(previous, stamps, notetype.digest, now, forget_removed=forget_removed)
     timed = [replace(note, mod=state.cards[note.card_id].mod) for note in notes]
     tombstones = [tombstone_note(config, key, s) for key, s in state.removed.items()]
     apkg = build_apkg(
@@ -100,5 +191,6 @@ def build(
         state.notetype.mod,
         [*timed, *tombstones],
         state.epoch,
+        media=sorted(checked.media.items()),
     )
-    return Result(apkg, state, changes, tuple([*timed, *tombstones]), tuple(warnings))
+    return Result(apkg, state, changes, tuple([*timed, *tombstones]), tuple(problems))

@@ -12,14 +12,17 @@ from kam_anki.model import DeckConfig
 _REQUIRED: dict[str, type] = {"name": str, "deck_id": int, "notetype_id": int}
 _OPTIONAL: dict[str, type] = {"tags": list, "allow_html": bool}
 _TAG = re.compile(r"^[^\s\"]+$")
+_TOML_POSITION = re.compile(r"^(.*) \(at line (\d+), column \d+\)$")
 
 
 def parse_config(text: str, path: str) -> DeckConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", 1) or 1
-        raise ContentError.at(path, line, f"invalid TOML: {exc.msg}") from None
+        # Python 3.11's error carries its position only in the text: "msg (at line 9, column 8)".
+        found = _TOML_POSITION.match(str(exc))
+        message, line = (found.group(1), int(found.group(2))) if found else (str(exc), 1)
+        raise ContentError.at(path, line, f"invalid TOML: {message}") from None
     problems: list[Diagnostic] = []
 
     def err(key: str, message: str) -> None:
@@ -27,7 +30,7 @@ def parse_config(text: str, path: str) -> DeckConfig:
 
     for key in sorted(set(data) - set(_REQUIRED) - set(_OPTIONAL)):
         err(key, f"unknown key {key!r} (known: {', '.join(sorted({*_REQUIRED, *_OPTIONAL}))})")
-    for key, kind in _REQUIRED.items():
+    for key in _REQUIRED:
         if key not in data:
             problems.append(Diagnostic(path, 1, "error", f"missing key {key!r}"))
     for key, kind in {**_REQUIRED, **_OPTIONAL}.items():

@@ -7,9 +7,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from kam_anki.build import IMAGE_TYPES
 from kam_anki.config import parse_config
 from kam_anki.errors import ContentError, KamError
-from kam_anki.model import DeckConfig, SourceFile
+from kam_anki.model import Assets, DeckConfig, SourceFile
 from kam_anki.parse import decode
 from kam_anki.state import LOCK_NAME, State, load_state
 
@@ -22,6 +23,7 @@ class Content:
     config: DeckConfig
     sources: tuple[SourceFile, ...]
     previous: State | None
+    assets: Assets
 
     @property
     def lock_path(self) -> Path:
@@ -32,6 +34,22 @@ def markdown_paths(root: Path) -> list[Path]:
     """Every ``*.md`` below ``root``, in sorted order of their relative POSIX paths."""
     found = [p for p in root.rglob("*.md") if p.is_file()]
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+
+
+def read_assets(root: Path) -> Assets:
+    """Image files under ``root``; symlinks that lead out of it are noted, never read."""
+    inside = root.resolve()
+    files: dict[str, bytes] = {}
+    escaping: set[str] = set()
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() not in IMAGE_TYPES or not path.is_file():
+            continue
+        relative = path.relative_to(root).as_posix()
+        if not path.resolve().is_relative_to(inside):
+            escaping.add(relative)
+        else:
+            files[relative] = path.read_bytes()
+    return Assets(files, frozenset(escaping))
 
 
 def read_content(root: Path) -> Content:
@@ -47,7 +65,7 @@ def read_content(root: Path) -> Content:
         sources.append(SourceFile(relative, decode(path.read_bytes(), relative)))
     lock = root / LOCK_NAME
     previous = load_state(lock.read_text(encoding="utf-8"), LOCK_NAME) if lock.is_file() else None
-    return Content(root, config, tuple(sources), previous)
+    return Content(root, config, tuple(sources), previous, read_assets(root))
 
 
 def write_atomic(path: Path, data: bytes) -> None:

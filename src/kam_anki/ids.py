@@ -8,7 +8,9 @@ from collections.abc import Iterable
 
 from kam_anki.parse import headings, split_id
 
-_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
+_GERMAN = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"}
+)
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _MAX_LENGTH = 60
 _LINE_END = re.compile(r"(\r\n|\r|\n)")
@@ -49,6 +51,6 @@ def add_ids(text: str, taken: Iterable[str]) -> tuple[str, list[str]]:
         new_id = unique(slugify(question), used)
         line = lines[heading.index]
         stripped = line.rstrip(" \t")
-        pieces[2 * heading.index] = f"{stripped} {{#{new_id}}}{line[len(stripped):]}"
+        pieces[2 * heading.index] = f"{stripped} {{#{new_id}}}{line[len(stripped) :]}"
         added.append(new_id)
     return "".join(pieces), added

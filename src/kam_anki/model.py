@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,15 @@ class SourceFile:
 
     path: str
     text: str
+
+
+@dataclass(frozen=True)
+class Assets:
+    """Image files under ``content/`` by relative POSIX path, read at the edge."""
+
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    # Symlinks whose target lies outside content/: never packaged.
+    escaping: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -48,9 +48,13 @@ def headings(lines: Sequence[str]) -> Iterator[Heading]:
     for index, line in enumerate(lines):
         opening = _FENCE.match(line)
         if fence is not None:
-            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
-                if not line[opening.end() :].strip():
-                    fence = None
+            if (
+                opening is not None
+                and opening.group(1)[0] == fence[0]
+                and len(opening.group(1)) >= len(fence)
+                and not line[opening.end() :].strip()
+            ):
+                fence = None
             continue
         if opening:
             fence = opening.group(1)

@@ -121,7 +121,7 @@ def dump_state(state: State) -> str:
     notetype = json.dumps({"digest": state.notetype.digest, "mod": state.notetype.mod})
     return (
         f'{{\n "format": {_FORMAT},\n "epoch": {state.epoch},\n "notetype": {notetype},\n'
-        f'{table("cards", state.cards)},\n{table("removed", state.removed)}\n}}\n'
+        f"{table('cards', state.cards)},\n{table('removed', state.removed)}\n}}\n"
     )
 
 

@@ -1,0 +1,246 @@
+"""Every bad input ends in a clear ``path:line`` message, exit 1, and the last good deck kept."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from anki_helpers import import_apkg, open_collection
+from kam_anki.cli import main
+from kam_anki.files import write_atomic
+
+CARDS = "key-account-management.md"
+SHIPPED_WARNINGS = [
+    f"{CARDS}:14: warning: question says (8) but the answer lists 10 items",
+    f"{CARDS}:27: warning: question says (5) but the answer lists 6 items",
+]
+
+
+def append(name: str, text: str) -> Callable[[Path], None]:
+    def mutate(content: Path) -> None:
+        path = content / name
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        path.write_text(old + text, encoding="utf-8")
+
+    return mutate
+
+
+def write(name: str, data: bytes) -> Callable[[Path], None]:
+    def mutate(content: Path) -> None:
+        (content / name).write_bytes(data)
+
+    return mutate
+
+
+def symlink_out(content: Path) -> None:
+    outside = content.parent / "geheim.png"
+    outside.write_bytes(b"\x89PNG\r\n\x1a\n")
+    (content / "link.png").symlink_to(outside)
+    append("bild.md", "# Bilder\n\n## Bild {#bild}\n\n![x](link.png)\n")(content)
+
+
+def remove_markdown(content: Path) -> None:
+    for path in content.glob("*.md"):
+        path.unlink()
+
+
+def set_config(old: str, new: str) -> Callable[[Path], None]:
+    def mutate(content: Path) -> None:
+        path = content / "deck.toml"
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+    return mutate
+
+
+ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
+    "heading without answer": (
+        append(CARDS, "\n## Leere Frage {#leer}\n"),
+        [f"{CARDS}:69: error: card 'Leere Frage' has no answer"],
+    ),
+    "missing id": (
+        append(CARDS, "\n## Ohne Id\n\n- a\n"),
+        [f"{CARDS}:69: error: card has no id: run 'kam-anki ids' to add one to every heading"],
+    ),
+    "malformed id": (
+        append(CARDS, "\n## Frage {#Frage_1}\n\n- a\n"),
+        [
+            f"{CARDS}:69: error: malformed card id 'Frage_1': "
+            "use lowercase letters, digits and hyphens"
+        ],
+    ),
+    "duplicate id": (
+        append("zweites.md", "# Zwei\n\n## Noch eine Frage {#ziele-des-kam-5}\n\n- a\n"),
+        [f"zweites.md:3: error: duplicate card id 'ziele-des-kam-5', first used at {CARDS}:27"],
+    ),
+    "invalid utf-8": (
+        write("kaputt.md", b"# K\n\n## Frage {#f}\n\n- Gr\xf6\xdfe\n"),
+        ["kaputt.md:5: error: invalid UTF-8 at byte offset 24: save the file as UTF-8"],
+    ),
+    "file without cards": (
+        write("leer.md", b"# Nur ein Titel\n\nText\n"),
+        ["leer.md:1: error: no cards in this file: a card is '## Question {#card-id}'"],
+    ),
+    "no cards at all": (remove_markdown, [":1: error: no Markdown files (*.md) with cards"]),
+    "card before chapter": (
+        write("ohne-titel.md", b"## Frage {#ohne-titel}\n\n- a\n"),
+        ["ohne-titel.md:1: error: card before the chapter title: start the file with '# Title'"],
+    ),
+    "missing image": (
+        append("bild.md", "# Bilder\n\n## Bild {#bild}\n\nText\n\n![Zirkel](zirkel.png)\n"),
+        ["bild.md:7: error: image 'zirkel.png' not found (looked for content/zirkel.png)"],
+    ),
+    "image outside content": (
+        append("bild.md", "# Bilder\n\n## Bild {#bild}\n\n![x](../README.png)\n"),
+        ["bild.md:5: error: image '../README.png' points outside content/"],
+    ),
+    "absolute image path": (
+        append("bild.md", "# Bilder\n\n## Bild {#bild}\n\n![x](/etc/x.png)\n"),
+        ["bild.md:5: error: image '/etc/x.png': use a relative path with '/' inside content/"],
+    ),
+    "remote image": (
+        append("bild.md", "# Bilder\n\n## Bild {#bild}\n\n![x](https://example.org/x.png)\n"),
+        [
+            "bild.md:5: error: image 'https://example.org/x.png' is not a file: "
+            "put it into content/ and link it relatively"
+        ],
+    ),
+    "symlink leading out": (
+        symlink_out,
+        ["bild.md:5: error: image 'link.png' is a symlink leading outside content/"],
+    ),
+    "unknown deck.toml key": (
+        append("deck.toml", "colour = 'blau'\n"),
+        [
+            "deck.toml:9: error: unknown key 'colour' "
+            "(known: allow_html, deck_id, name, notetype_id, tags)"
+        ],
+    ),
+    "ill-typed deck.toml key": (
+        set_config("deck_id = 1121604270", 'deck_id = "1121604270"'),
+        ["deck.toml:4: error: 'deck_id' must be an integer, not str"],
+    ),
+    "broken toml": (
+        append("deck.toml", "name = \n"),
+        ["deck.toml:9: error: invalid TOML: Invalid value"],
+    ),
+}
+
+
+def run_build(content: Path, out: Path, *extra: str) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(main, ["build", "--content", str(content), "-o", str(out), *extra])
+    prefix = content.as_posix()
+    lines = [
+        line.removeprefix(prefix + "/").removeprefix(prefix)
+        for line in result.output.splitlines()
+        if ": error: " in line or ": warning: " in line
+    ]
+    assert "Traceback" not in result.output
+    return result.exit_code, lines
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS))
+def test_bad_content_gives_message_exit_1_and_keeps_last_good_deck(
+    case: str, content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "build" / "kam.apkg"
+    assert run_build(content, out)[0] == 0
+    good = out.read_bytes()
+    lock = (content / "kam-anki.lock").read_bytes()
+    mutate, expected = ERRORS[case]
+    mutate(content)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    code, lines = run_build(content, out)
+    assert code == 1
+    assert [line for line in lines if ": error: " in line] == expected
+    assert out.read_bytes() == good
+    assert (content / "kam-anki.lock").read_bytes() == lock
+    assert os.listdir(out.parent) == ["kam.apkg"] and os.listdir(scratch) == []
+    check = CliRunner().invoke(main, ["check", "--content", str(content)])
+    assert check.exit_code == 1
+
+
+WARNINGS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
+    "same question twice": (
+        append(CARDS, "\n## Ziele des KAM? (5) {#ziele-2}\n\n- a\n- b\n- c\n- d\n- e\n"),
+        [f"{CARDS}:69: warning: same question as {CARDS}:27 (ziele-des-kam-5)"],
+    ),
+    "raw html": (
+        append(CARDS, "\n## HTML {#html}\n\nText <b>fett</b>\n"),
+        [f"{CARDS}:71: warning: raw HTML is shown as text (allow_html = true in deck.toml)"],
+    ),
+    "empty list item": (
+        append(CARDS, "\n## Liste {#liste}\n\n- a\n-\n- b\n"),
+        [f"{CARDS}:72: warning: empty list item"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WARNINGS))
+def test_warnings_build_but_strict_check_fails(case: str, content: Path, tmp_path: Path) -> None:
+    mutate, expected = WARNINGS[case]
+    mutate(content)
+    code, lines = run_build(content, tmp_path / "kam.apkg")
+    assert code == 0
+    assert lines == sorted([*SHIPPED_WARNINGS, *expected])
+    strict = CliRunner().invoke(main, ["check", "--strict", "--content", str(content)])
+    assert strict.exit_code == 1
+
+
+def test_shipped_count_hints_are_reported_not_changed(content: Path, tmp_path: Path) -> None:
+    code, lines = run_build(content, tmp_path / "kam.apkg")
+    assert code == 0 and lines == SHIPPED_WARNINGS
+
+
+MESSY = (
+    "\ufeff# Kapitel\r\n\r\n## Gro\u0308\u00dfe Frage {#gross}  \r\n\r\n"
+    "• erstens\t\r\n– zweitens   \r\n\r\nLabel:\r\n\u2022 Unterpunkt"
+)
+CLEAN = "# Kapitel\n\n## Größe Frage {#gross}\n\n- erstens\n- zweitens\n\nLabel:\n- Unterpunkt\n"
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [MESSY.encode(), MESSY.replace("\r\n", "\r").encode()],
+    ids=["bom-crlf-nfd-tabs-bullets-no-final-newline", "cr-line-ends"],
+)
+def test_pasted_text_builds_like_clean_markdown(encoded: bytes, tmp_path: Path) -> None:
+    fields = []
+    for name, data in (("messy", encoded), ("clean", CLEAN.encode())):
+        content = tmp_path / name
+        content.mkdir()
+        (content / "deck.toml").write_text(
+            'name = "T"\ndeck_id = 11\nnotetype_id = 12\n', encoding="utf-8"
+        )
+        (content / "k.md").write_bytes(data)
+        assert run_build(content, tmp_path / f"{name}.apkg") == (0, [])
+        col = open_collection(tmp_path / f"{name}.anki2")
+        import_apkg(col, tmp_path / f"{name}.apkg")
+        (note_id,) = col.find_notes("")
+        fields.append(col.get_note(note_id).fields)
+        col.close()
+    assert fields[0] == fields[1]
+    assert fields[0][0] == unicodedata.normalize("NFC", "Größe Frage")
+    assert fields[0][1].count("<li>") == 3
+
+
+def test_interrupted_write_leaves_old_file_and_no_litter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "kam.apkg"
+    target.write_bytes(b"old")
+
+    def fail(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, b"new")
+    assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["kam.apkg"]

@@ -1,0 +1,153 @@
+"""Robustness: whatever the text, the pipeline returns cards or raises the project's own error."""
+
+from __future__ import annotations
+
+import contextlib
+from html.parser import HTMLParser
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kam_anki.build import build
+from kam_anki.errors import ContentError
+from kam_anki.model import Assets, DeckConfig, SourceFile
+from kam_anki.notetype import default_notetype
+from kam_anki.parse import decode, parse_sources
+
+CONFIG = DeckConfig(name="T", deck_id=11, notetype_id=12, tags=("t",))
+NOTETYPE = default_notetype()
+ASSETS = Assets({"bild.png": b"png"}, frozenset({"raus.png"}))
+
+WORDS = st.sampled_from(
+    [
+        "Kunde",
+        "Größe",
+        "KAM",
+        "Ziele?",
+        "(5)",
+        "**fett**",
+        "*kursiv*",
+        "`code`",
+        "&",
+        "<b>",
+        "<script>",
+        "[a](javascript:x)",
+        "![b](bild.png)",
+        "![c](raus.png)",
+        "![d](../x.png)",
+        "{#id}",
+        "{#Bad_Id}",
+        "\\",
+        "|",
+        "~~~",
+        "---",
+        "Label:",
+        "1.",
+        ">",
+        "\t",
+        "  ",
+    ]
+)
+# Any character but line breaks (those make lines of their own) and lone surrogates.
+CHARS = st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=["Cs"]), max_size=8)
+TEXT = st.lists(st.one_of(WORDS, CHARS), max_size=6).map(" ".join)
+IDS = st.sampled_from(["a", "b", "a-1", "zz", "x-y-z"])
+BODY = st.one_of(
+    TEXT,
+    TEXT.map(lambda t: f"- {t}"),
+    TEXT.map(lambda t: f"  - {t}"),
+    TEXT.map(lambda t: f"• {t}"),
+    TEXT.map(lambda t: f"1. {t}"),
+    st.sampled_from(["", "```", "~~~", "-", "•", "<div>", "</div>", "***", "===", "\r", "\ufeff"]),
+)
+LINES = st.one_of(
+    BODY,
+    TEXT.map(lambda t: f"# {t}"),
+    st.tuples(TEXT, IDS).map(lambda p: f"## {p[0]} {{#{p[1]}}}"),
+    TEXT.map(lambda t: f"## {t}"),
+)
+NOISE = st.lists(LINES, max_size=25).map("\n".join)
+NAMED = TEXT.filter(lambda t: bool(t.strip()) and "#" not in t)
+CARDS = st.lists(st.tuples(NAMED, st.lists(BODY, min_size=1, max_size=6)), min_size=1, max_size=5)
+NAMES = st.sampled_from(["a.md", "b.md", "sub/c.md", "sub/d/e.md", "ä.md"])
+
+
+def structured(title: str, cards: list[tuple[str, list[str]]], prefix: str) -> str:
+    """A file in the documented shape, with arbitrary text in every slot."""
+    body = "".join(
+        f"## {question} {{#{prefix}-{index}}}\n\n" + "\n".join(answer) + "\n\n"
+        for index, (question, answer) in enumerate(cards)
+    )
+    return f"# {title}\n\n{body}"
+
+
+# Mostly well-shaped files (so the whole pipeline runs), sometimes pure noise.
+FILE = st.sampled_from([True] * 7 + [False]).flatmap(
+    lambda shaped: st.tuples(NAMED, CARDS) if shaped else NOISE
+)
+CONTENT = st.dictionaries(NAMES, FILE, min_size=1, max_size=4).map(
+    lambda files: {
+        name: text if isinstance(text, str) else structured(text[0], text[1], f"f{index}")
+        for index, (name, text) in enumerate(sorted(files.items()))
+    }
+)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(CONTENT, st.booleans())
+def test_any_markdown_builds_or_raises_content_error(files: dict[str, str], html: bool) -> None:
+    config = DeckConfig(CONFIG.name, CONFIG.deck_id, CONFIG.notetype_id, CONFIG.tags, html)
+    sources = [SourceFile(name, decode(text.encode(), name)) for name, text in files.items()]
+    try:
+        result = build(config, NOTETYPE, sources, None, 1_700_000_000, assets=ASSETS)
+    except ContentError as error:
+        assert error.diagnostics and all(d.severity == "error" for d in error.diagnostics)
+        return
+    assert result.apkg.startswith(b"PK")
+    for note in result.notes:
+        for field in note.fields:
+            assert not live_markup(field), field
+
+
+class _Live(HTMLParser):
+    """Collects what a web view would run: script-like tags, handlers, script URLs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"script", "iframe", "object", "embed", "style", "link", "meta", "base"}:
+            self.found.append(tag)
+        for name, value in attrs:
+            if name.startswith("on") or "script:" in (value or "").lower().replace(" ", ""):
+                self.found.append(f"{tag} {name}={value}")
+
+
+def live_markup(field: str) -> list[str]:
+    parser = _Live()
+    parser.feed(field)
+    return parser.found
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.binary(max_size=200) | st.text(max_size=200).map(lambda t: t.encode("utf-8", "replace")))
+def test_any_bytes_decode_or_raise_content_error(data: bytes) -> None:
+    try:
+        text = decode(data, "x.md")
+    except ContentError as error:
+        assert error.diagnostics[0].message.startswith("invalid UTF-8")
+        return
+    with contextlib.suppress(ContentError):
+        parse_sources([SourceFile("x.md", text)], where="")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.permutations(["a.md", "b.md", "sub/c.md", "z.md"]))
+def test_output_does_not_depend_on_file_order(order: list[str]) -> None:
+    def source(name: str) -> SourceFile:
+        card = name.replace("/", "-").removesuffix(".md")
+        return SourceFile(name, f"# Kapitel {card}\n\n## Frage {card} {{#{card}}}\n\n- {card}\n")
+
+    expected = build(CONFIG, NOTETYPE, [source(n) for n in sorted(order)], None, 1).apkg
+    assert build(CONFIG, NOTETYPE, [source(n) for n in order], None, 1).apkg == expected
