@@ -46,6 +46,13 @@ def _reporting(command: Callable[P, R]) -> Callable[P, R]:
         except OSError as exc:
             click.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
             sys.exit(1)
+        except Exception as exc:  # a bug: still no traceback for the user, but a report
+            click.echo(
+                f"error: internal error ({type(exc).__name__}: {exc}); please report it "
+                "together with the content that caused it",
+                err=True,
+            )
+            sys.exit(1)
 
     return wrapper
 
@@ -113,6 +120,7 @@ def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) 
         content.sources,
         content.previous,
         _now(),
+        assets=content.assets,
         forget_removed=forget_removed,
     )
     _show(content_dir, result.warnings)
@@ -151,7 +159,14 @@ def check(content_dir: Path, strict: bool) -> None:
     from kam_anki.notetype import default_notetype
 
     content = read_content(content_dir)
-    result = run_build(content.config, default_notetype(), content.sources, content.previous, _now())
+    result = run_build(
+        content.config,
+        default_notetype(),
+        content.sources,
+        content.previous,
+        _now(),
+        assets=content.assets,
+    )
     _show(content_dir, result.warnings)
     if strict and result.warnings:
         sys.exit(1)
