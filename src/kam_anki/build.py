@@ -6,16 +6,17 @@ import hashlib
 import json
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import unquote
 
+from kam_anki.cache import Rendered, cache_key
 from kam_anki.errors import ContentError, Diagnostic
 from kam_anki.model import Assets, Card, DeckConfig, Note, SourceFile
 from kam_anki.notetype import NoteType
 from kam_anki.package import build_apkg
 from kam_anki.parse import parse_sources
-from kam_anki.render import render_answer, render_question, render_text
+from kam_anki.render import ImageResolver, render_answer, render_question, render_text
 from kam_anki.state import Changes, Stamp, State, advance
 
 REMOVED_TAG = "kam::entfernt"
@@ -36,6 +37,7 @@ class Result:
     changes: Changes
     notes: tuple[Note, ...]
     warnings: tuple[Diagnostic, ...]
+    cache: Mapping[str, Rendered]
 
 
 def removed_search(config: DeckConfig) -> str:
@@ -54,8 +56,26 @@ class _Checked:
     """What rendering the cards found: media to package and problems to report."""
 
     assets: Assets
+    cached: Mapping[str, Rendered]
+    used: dict[str, Rendered] = field(default_factory=dict)  # the next build's cache
     media: dict[str, bytes] = field(default_factory=dict)
     found: list[Diagnostic] = field(default_factory=list)
+
+    def _render(self, config: DeckConfig, card: Card, images: ImageResolver) -> Rendered:
+        if "![" in card.answer:  # image names depend on the image files: not cacheable
+            return (
+                render_question(card.question, allow_html=config.allow_html),
+                render_answer(card.answer, allow_html=config.allow_html, images=images),
+            )
+        key = cache_key(card.question, card.answer, config.allow_html)
+        rendered = self.cached.get(key)
+        if rendered is None:
+            rendered = (
+                render_question(card.question, allow_html=config.allow_html),
+                render_answer(card.answer, allow_html=config.allow_html),
+            )
+        self.used[key] = rendered
+        return rendered
 
     def note(self, config: DeckConfig, card: Card) -> Note:
         def at(line: int) -> int:
@@ -71,7 +91,7 @@ class _Checked:
             self.media[name] = data
             return name
 
-        answer = render_answer(card.answer, allow_html=config.allow_html, images=image)
+        question, answer = self._render(config, card, image)
 
         def warn(line: int, message: str) -> None:
             self.found.append(Diagnostic(card.path, line, "warning", message))
@@ -91,7 +111,7 @@ class _Checked:
         return Note(
             card_id=card.id,
             fields=(
-                render_question(card.question, allow_html=config.allow_html),
+                question,
                 answer.html,
                 render_text(card.chapter),
                 render_text(card.source),
@@ -169,10 +189,12 @@ def build(
     now: int,
     *,
     assets: Assets | None = None,
+    cache: Mapping[str, Rendered] | None = None,
     forget_removed: bool = False,
 ) -> Result:
+    """``cache`` holds earlier renders; ``Result.cache`` what this build rendered."""
     cards, found = parse_sources(sources, where="")
-    checked = _Checked(assets or Assets())
+    checked = _Checked(assets or Assets(), cache or {})
     notes = [checked.note(config, card) for card in cards]
     problems = sorted([*found, *checked.found, *_duplicate_questions(cards)])
     errors = [d for d in problems if d.severity == "error"]
@@ -193,4 +215,5 @@ def build(
         state.epoch,
         media=sorted(checked.media.items()),
     )
-    return Result(apkg, state, changes, tuple([*timed, *tombstones]), tuple(problems))
+    notes_out = (*timed, *tombstones)
+    return Result(apkg, state, changes, notes_out, tuple(problems), checked.used)

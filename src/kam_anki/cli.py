@@ -69,7 +69,7 @@ def _now() -> int:
     if not value:
         return int(time.time())
     if not value.isdigit():
-        raise click.UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {value!r}")
+        raise click.UsageError(f"SOURCE_DATE_EPOCH must be whole seconds, not {value!r}")
     return int(value)
 
 
@@ -85,7 +85,7 @@ Examples:
 )
 @click.version_option(__version__, prog_name="kam-anki")
 def main() -> None:
-    """Keep an Anki deck as plain Markdown: build a reproducible .apkg whose notes update in place."""
+    """Keep an Anki deck as plain Markdown: a reproducible .apkg whose notes update in place."""
 
 
 @main.command()
@@ -109,11 +109,12 @@ def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) 
     """Build the .apkg from the Markdown in CONTENT."""
     from kam_anki.build import build as run_build
     from kam_anki.build import removed_search
-    from kam_anki.files import read_content, write_atomic
+    from kam_anki.files import read_cache, read_content, write_atomic, write_cache
     from kam_anki.notetype import default_notetype
     from kam_anki.state import dump_state
 
     content = read_content(content_dir)
+    cache = read_cache(output)
     result = run_build(
         content.config,
         default_notetype(),
@@ -121,6 +122,7 @@ def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) 
         content.previous,
         _now(),
         assets=content.assets,
+        cache=cache,
         forget_removed=forget_removed,
     )
     _show(content_dir, result.warnings)
@@ -145,6 +147,8 @@ def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) 
         return
     write_atomic(output, result.apkg)
     write_atomic(content.lock_path, dump_state(result.state).encode("utf-8"))
+    if result.cache != cache:
+        write_cache(output, result.cache)
     click.echo(f"sha256 {hashlib.sha256(result.apkg).hexdigest()}  {output.as_posix()}")
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from kam_anki.build import IMAGE_TYPES
+from kam_anki.cache import CACHE_NAME, Rendered, dump_cache, load_cache
 from kam_anki.config import parse_config
 from kam_anki.errors import ContentError, KamError
 from kam_anki.model import Assets, DeckConfig, SourceFile
@@ -66,6 +68,18 @@ def read_content(root: Path) -> Content:
     lock = root / LOCK_NAME
     previous = load_state(lock.read_text(encoding="utf-8"), LOCK_NAME) if lock.is_file() else None
     return Content(root, config, tuple(sources), previous, read_assets(root))
+
+
+def read_cache(output: Path) -> dict[str, Rendered]:
+    """The render cache beside ``output``; a missing or unreadable one is empty."""
+    try:
+        return load_cache((output.parent / CACHE_NAME).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
+def write_cache(output: Path, entries: Mapping[str, Rendered]) -> None:
+    write_atomic(output.parent / CACHE_NAME, dump_cache(entries).encode("utf-8"))
 
 
 def write_atomic(path: Path, data: bytes) -> None:
