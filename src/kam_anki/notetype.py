@@ -24,7 +24,7 @@ BACK = """<div class="kam-card" lang="de">
 <div class="frage">{{Frage}}</div>
 <hr id="answer">
 <div class="antwort">{{Antwort}}</div>
-<div class="kapitel">{{Kapitel}}</div>
+{{#Kapitel}}<div class="kapitel">{{Kapitel}}</div>{{/Kapitel}}
 </div>"""
 
 
