@@ -202,3 +202,61 @@ def ids(content_dir: Path) -> None:
             click.echo(f"{path.as_posix()}: added {len(added)} id(s): {', '.join(added)}")
             total += len(added)
     click.echo(f"{total} id(s) added")
+
+
+
+def _write_preview(content_dir: Path, output: Path) -> tuple[int, tuple[Diagnostic, ...]]:
+    """Build in memory (nothing else is written) and write the preview page: what
+    ``preview`` and ``watch`` share. Returns the number of cards and the warnings."""
+    from kam_anki.build import build as run_build
+    from kam_anki.files import read_content, write_atomic
+    from kam_anki.notetype import default_notetype
+    from kam_anki.parse import parse_sources
+    from kam_anki.preview import packaged_media, render_preview
+
+    content = read_content(content_dir)
+    notetype = default_notetype()
+    result = run_build(
+        content.config,
+        notetype,
+        content.sources,
+        content.previous,
+        _now(),
+        assets=content.assets,
+    )
+    # The build has already rejected any content error, so this only places the cards.
+    cards, _ = parse_sources(content.sources, where="")
+    page = render_preview(
+        notetype,
+        result.notes,
+        cards,
+        result.warnings,
+        title=content.config.name,
+        media=packaged_media(result.apkg),
+    )
+    write_atomic(output, page.encode("utf-8"))
+    return len(result.notes), result.warnings
+
+
+@main.command()
+@CONTENT
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("build/preview.html"),
+    show_default=True,
+    help="Where to write the page.",
+)
+@click.option("--open", "open_page", is_flag=True, help="Open the page in the web browser.")
+@_reporting
+def preview(content_dir: Path, output: Path, open_page: bool) -> None:
+    """Write one HTML page with every card, front and back, as Anki shows them."""
+    count, warnings = _write_preview(content_dir, output)
+    _show(content_dir, warnings)
+    click.echo(f"preview: {count} cards, {len(warnings)} warning(s)  {output.as_posix()}")
+    if open_page:
+        import webbrowser
+
+        webbrowser.open(output.resolve().as_uri())
+
