@@ -260,3 +260,70 @@ def preview(content_dir: Path, output: Path, open_page: bool) -> None:
 
         webbrowser.open(output.resolve().as_uri())
 
+
+@main.command()
+@CONTENT
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("build/kam.apkg"),
+    show_default=True,
+    help="Where to write the package.",
+)
+@click.option(
+    "--preview",
+    "preview_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("build/preview.html"),
+    show_default=True,
+    help="Where to write the preview page.",
+)
+@click.pass_context
+def watch(ctx: click.Context, content_dir: Path, output: Path, preview_path: Path) -> None:
+    """Rebuild the deck and the preview whenever a file in CONTENT changes; Ctrl-C stops."""
+    import traceback
+
+    from kam_anki.watch import watch_content
+
+    if not content_dir.is_dir():
+        click.echo(f"error: {content_dir}: not a folder", err=True)
+        sys.exit(1)
+    write_preview = _reporting(_write_preview)
+
+    def rebuild() -> None:
+        started = time.monotonic()
+        try:
+            # The very command `kam-anki build` runs, output and all; the preview's warnings
+            # are the build's, already shown.
+            ctx.invoke(build, content_dir=content_dir, output=output)
+            count, _ = write_preview(content_dir, preview_path)
+        except SystemExit as exc:
+            if exc.code:  # the command has printed why
+                click.echo("build failed: the last good deck and preview stay", err=True)
+            return
+        except Exception:  # a bug must not end the watch: show it and wait for the next save
+            click.echo(traceback.format_exc(), err=True)
+            return
+        took = time.monotonic() - started
+        click.echo(f"preview: {count} cards  {preview_path.as_posix()}")
+        click.echo(f"[{time.strftime('%H:%M:%S')}] rebuilt in {took:.2f} s")
+
+    def ready() -> None:
+        rebuild()
+        click.echo(f"watching {content_dir.as_posix()}/ for changes (Ctrl-C to stop)")
+
+    def shown(path: Path) -> str:
+        try:
+            return path.resolve().relative_to(content_dir.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def changed(paths: list[Path]) -> None:
+        click.echo(f"changed: {', '.join(shown(p) for p in paths)}")
+        rebuild()
+
+    try:
+        watch_content(content_dir, changed, on_ready=ready)
+    except KeyboardInterrupt:
+        click.echo("stopped")
