@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
@@ -160,7 +159,8 @@ def _duplicate_questions(cards: Sequence[Card]) -> list[Diagnostic]:
 
 def note_digest(note: Note) -> str:
     """Everything an import writes into the note: fields and tags (not the deck)."""
-    payload = json.dumps([note.fields, note.tags], ensure_ascii=False)
+    # Anki's own separators: they cannot occur inside a field or a tag.
+    payload = "\x1f".join(note.fields) + "\x1e" + " ".join(note.tags)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 

@@ -58,9 +58,13 @@ def _reporting(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def _show(root: Path, diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
-    for d in diagnostics:
-        path = (root / d.path).as_posix() if d.path else root.as_posix()
-        click.echo(f"{path}:{d.line}: {d.severity}: {d.message}", err=True)
+    lines = [
+        f"{(root / d.path).as_posix() if d.path else root.as_posix()}:{d.line}: "
+        f"{d.severity}: {d.message}"
+        for d in diagnostics
+    ]
+    if lines:
+        click.echo("\n".join(lines), err=True)
 
 
 def _now() -> int:

@@ -17,6 +17,7 @@ from kam_anki.model import Card, SourceFile
 
 CARD_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_MARKERS = frozenset("#`~")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^ {0,3}(#{1,2})(?:[ \t]+(.*?))?[ \t]*$")
 _CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
@@ -46,6 +47,8 @@ def headings(lines: Sequence[str]) -> Iterator[Heading]:
     """ATX headings of level 1 and 2, skipping fenced code blocks."""
     fence: str | None = None
     for index, line in enumerate(lines):
+        if line.lstrip(" ")[:1] not in _MARKERS:  # most lines: no regex needed
+            continue
         opening = _FENCE.match(line)
         if fence is not None:
             if (
