@@ -208,7 +208,6 @@ def ids(content_dir: Path) -> None:
     click.echo(f"{total} id(s) added")
 
 
-
 def _write_preview(content_dir: Path, output: Path) -> tuple[int, tuple[Diagnostic, ...]]:
     """Build in memory (nothing else is written) and write the preview page: what
     ``preview`` and ``watch`` share. Returns the number of cards and the warnings."""
