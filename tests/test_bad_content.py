@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from anki_helpers import import_apkg, open_collection
-from kam_anki.cache import CACHE_NAME
+from kam_anki.cache import CACHE_DIR
 from kam_anki.cli import main
 from kam_anki.files import write_atomic
 
@@ -163,7 +163,7 @@ def test_bad_content_gives_message_exit_1_and_keeps_last_good_deck(
     assert [line for line in lines if ": error: " in line] == expected
     assert out.read_bytes() == good
     assert (content / "kam-anki.lock").read_bytes() == lock
-    assert sorted(os.listdir(out.parent)) == [CACHE_NAME, "kam.apkg"] and os.listdir(scratch) == []
+    assert sorted(os.listdir(out.parent)) == [CACHE_DIR, "kam.apkg"] and os.listdir(scratch) == []
     check = CliRunner().invoke(main, ["check", "--content", str(content)])
     assert check.exit_code == 1
 

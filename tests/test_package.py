@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from anki_helpers import import_apkg, open_collection
 from kam_anki import notetype
 from kam_anki.model import DeckConfig, Note
-from kam_anki.package import build_apkg, guid
+from kam_anki.package import PackageWriter, guid
 
 CONFIG = DeckConfig(name="KAM", deck_id=1121604270, notetype_id=1886530249, tags=("kam",))
 
@@ -45,15 +46,18 @@ def note(card_id: str, answer: str, mod: int) -> Note:
     return Note(card_id, ("Frage", answer, "Kapitel", f"k.md#{card_id}"), ("kam",), "KAM::K", mod)
 
 
-def test_zip_entries_have_fixed_times_order_and_modes() -> None:
-    data = build_apkg(
-        CONFIG,
-        notetype.default_notetype(),
-        5,
-        [note("a", "x", 7)],
-        epoch=9,
-        media=[("b.png", b"2"), ("a.png", b"1")],
-    )
+def package(tmp_path: Path, notes: list[Note], **media: bytes) -> bytes:
+    out = io.BytesIO()
+    with PackageWriter(CONFIG, notetype.default_notetype(), 1_700_000_000, tmp_path) as writer:
+        for one in notes:
+            writer.add(one)
+        writer.write(out, 5, media)
+    assert os.listdir(tmp_path) == []  # the scratch collection is gone
+    return out.getvalue()
+
+
+def test_zip_entries_have_fixed_times_order_and_modes(tmp_path: Path) -> None:
+    data = package(tmp_path, [note("a", "x", 7)], **{"b.png": b"2", "a.png": b"1"})
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         infos = archive.infolist()
         assert [i.filename for i in infos] == ["collection.anki2", "media", "0", "1"]
@@ -65,15 +69,9 @@ def test_zip_entries_have_fixed_times_order_and_modes() -> None:
 @pytest.mark.parametrize("mods", [(10, 20), (20, 10)])
 def test_each_note_carries_its_own_time_into_anki(tmp_path: Path, mods: tuple[int, int]) -> None:
     apkg = tmp_path / "t.apkg"
-    apkg.write_bytes(
-        build_apkg(
-            CONFIG,
-            notetype.default_notetype(),
-            3,
-            [note("a", "x", mods[0]), note("b", "y", mods[1])],
-            epoch=1_700_000_000,
-        )
-    )
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    apkg.write_bytes(package(scratch, [note("a", "x", mods[0]), note("b", "y", mods[1])]))
     col = open_collection(tmp_path / "c.anki2")
     import_apkg(col, apkg)
     found = {col.get_note(n)["Quelle"]: col.get_note(n).mod for n in col.find_notes("")}

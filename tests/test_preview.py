@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import io
-import json
 import re
 import shutil
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +15,12 @@ from click.testing import CliRunner
 
 from kam_anki.cli import main
 from kam_anki.errors import Diagnostic
-from kam_anki.model import Card, Note
+from kam_anki.model import Note, Place
 from kam_anki.notetype import BACK, FIELDS, FRONT, default_notetype
 from kam_anki.preview import (
     TemplateError,
     assign_warnings,
     inline_media,
-    packaged_media,
     render_preview,
     render_template,
 )
@@ -102,14 +98,7 @@ def test_the_note_type_templates_use_only_what_the_renderer_knows() -> None:
 
 
 def test_package_images_are_inlined_so_the_page_stands_alone() -> None:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("collection.anki2", b"")
-        archive.writestr("media", json.dumps({"0": "kam-1.png", "1": "kam-2.svg"}))
-        archive.writestr("0", b"PNG!")
-        archive.writestr("1", b"<svg/>")
-    media = packaged_media(buffer.getvalue())
-    assert media == {"kam-1.png": b"PNG!", "kam-2.svg": b"<svg/>"}
+    media = {"kam-1.png": b"PNG!", "kam-2.svg": b"<svg/>"}
     html = '<p><img src="kam-1.png" alt="a"> <img alt="b" src="kam-2.svg"> <img src="x.png"></p>'
     assert inline_media(html, media) == (
         '<p><img src="data:image/png;base64,UE5HIQ==" alt="a"> '
@@ -120,8 +109,8 @@ def test_package_images_are_inlined_so_the_page_stands_alone() -> None:
 # --- warnings to cards -------------------------------------------------------------------
 
 
-def _card(card_id: str, path: str, line: int) -> Card:
-    return Card(card_id, "Q", "A", "Kapitel", path, line, line + 2)
+def _card(card_id: str, path: str, line: int) -> Place:
+    return Place(card_id, path, line)
 
 
 def test_warnings_belong_to_the_card_whose_lines_hold_them() -> None:

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from kam_anki.state import Stamp, advance, dump_state, load_state
+import io
+
+from kam_anki.state import Changes, Stamp, Stamper, State, dump_state, load_state
+
+
+def advance(
+    previous: State | None,
+    cards: dict[str, Stamp],
+    notetype: str,
+    now: int,
+    *,
+    forget_removed: bool = False,
+) -> tuple[State, Changes]:
+    """One build's worth of stamping."""
+    stamper = Stamper(previous, now)
+    for card_id, stamp in cards.items():
+        stamper.stamp(card_id, stamp.digest, stamp.question)
+    return stamper.finish(notetype, forget_removed=forget_removed)
 
 
 def stamps(**digests: str) -> dict[str, Stamp]:
@@ -56,4 +73,6 @@ def test_card_that_comes_back_is_newer_than_its_tombstone() -> None:
 def test_lock_file_round_trips() -> None:
     first, _ = advance(None, stamps(a="1", b="2"), "nt", now=100)
     second, _ = advance(first, stamps(a="1"), "nt", now=200)
-    assert load_state(dump_state(second), "lock") == second
+    text = io.StringIO()
+    dump_state(second, text)
+    assert load_state(text.getvalue(), "lock") == second

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import posixpath
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from kam_anki.cache import Rendered, cache_key
+from kam_anki.cache import FileCache, file_key
 from kam_anki.errors import ContentError, Diagnostic
-from kam_anki.model import Assets, Card, DeckConfig, Note, SourceFile
+from kam_anki.model import Assets, Card, Checked, DeckConfig, Note, Place, SourceFile
 from kam_anki.notetype import NoteType
-from kam_anki.package import build_apkg
-from kam_anki.parse import parse_sources
-from kam_anki.render import ImageResolver, render_answer, render_question, render_text
-from kam_anki.state import Changes, Stamp, State, advance
+from kam_anki.parse import parse_file
+from kam_anki.render import render_answer, render_question, render_text
+from kam_anki.state import Changes, Stamp, Stamper, State
 
 REMOVED_TAG = "kam::entfernt"
 REMOVED_DECK = "Entfernt"
@@ -31,12 +32,14 @@ _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//")
 
 @dataclass(frozen=True)
 class Result:
-    apkg: bytes
+    """A checked build, ready to be written: notes with their times, and what changed."""
+
     state: State
     changes: Changes
-    notes: tuple[Note, ...]
+    places: tuple[Place, ...]  # where each live card is in content/
     warnings: tuple[Diagnostic, ...]
-    cache: Mapping[str, Rendered]
+    media: Mapping[str, bytes]  # by the name the notes use
+    cache_keys: frozenset[str]  # the file cache entries this build used
 
 
 def removed_search(config: DeckConfig) -> str:
@@ -50,33 +53,28 @@ def media_name(path: str, data: bytes) -> str:
     return f"kam-{hashlib.sha256(data).hexdigest()[:20]}{suffix}"
 
 
-@dataclass
-class _Checked:
-    """What rendering the cards found: media to package and problems to report."""
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What checking a file needs besides the file: shared by every file of a build."""
 
+    config: DeckConfig
     assets: Assets
-    cached: Mapping[str, Rendered]
-    used: dict[str, Rendered] = field(default_factory=dict)  # the next build's cache
+    cache: FileCache | None
+
+
+@dataclass(slots=True)
+class _FileChecker:
+    """Renders and checks the cards of one file, collecting notes, media and problems."""
+
+    context: _Context
+    notes: list[Note] = field(default_factory=list)
+    cards: list[tuple[Place, str]] = field(default_factory=list)
     media: dict[str, bytes] = field(default_factory=dict)
     found: list[Diagnostic] = field(default_factory=list)
 
-    def _render(self, config: DeckConfig, card: Card, images: ImageResolver) -> Rendered:
-        if "![" in card.answer:  # image names depend on the image files: not cacheable
-            return (
-                render_question(card.question, allow_html=config.allow_html),
-                render_answer(card.answer, allow_html=config.allow_html, images=images),
-            )
-        key = cache_key(card.question, card.answer, config.allow_html)
-        rendered = self.cached.get(key)
-        if rendered is None:
-            rendered = (
-                render_question(card.question, allow_html=config.allow_html),
-                render_answer(card.answer, allow_html=config.allow_html),
-            )
-        self.used[key] = rendered
-        return rendered
+    def add(self, card: Card) -> None:
+        config = self.context.config
 
-    def note(self, config: DeckConfig, card: Card) -> Note:
         def at(line: int) -> int:
             return card.answer_line + line - 1
 
@@ -85,12 +83,12 @@ class _Checked:
             if problem:
                 self.found.append(Diagnostic(card.path, at(line), "error", problem))
                 return src
-            data = self.assets.files[resolved]
+            data = self.context.assets.files[resolved]
             name = media_name(resolved, data)
             self.media[name] = data
             return name
 
-        question, answer = self._render(config, card, image)
+        answer = render_answer(card.answer, allow_html=config.allow_html, images=image)
 
         def warn(line: int, message: str) -> None:
             self.found.append(Diagnostic(card.path, line, "warning", message))
@@ -107,17 +105,20 @@ class _Checked:
         if not config.allow_html:
             for line in answer.raw_html:
                 warn(at(line), "raw HTML is shown as text (allow_html = true in deck.toml)")
-        return Note(
-            card_id=card.id,
-            fields=(
-                question,
-                answer.html,
-                render_text(card.chapter),
-                render_text(card.source),
-            ),
-            tags=config.tags,
-            deck=f"{config.name}::{card.chapter}",
+        self.notes.append(
+            Note(
+                card_id=card.id,
+                fields=(
+                    render_question(card.question, allow_html=config.allow_html),
+                    answer.html,
+                    render_text(card.chapter),
+                    render_text(card.source),
+                ),
+                tags=config.tags,
+                deck=f"{config.name}::{card.chapter}",
+            )
         )
+        self.cards.append((Place(card.id, card.path, card.line), card.question))
 
     def _resolve(self, page: str, target: str) -> tuple[str, str | None]:
         """An image path relative to its Markdown file, checked to stay inside content/."""
@@ -131,30 +132,13 @@ class _Checked:
         path = posixpath.normpath(posixpath.join(posixpath.dirname(page), target))
         if path == ".." or path.startswith("../"):
             return "", f"image {target!r} points outside content/"
-        if path in self.assets.escaping:
+        if path in self.context.assets.escaping:
             return "", f"image {target!r} is a symlink leading outside content/"
         if posixpath.splitext(path)[1].lower() not in IMAGE_TYPES:
             return "", f"image {target!r}: not a PNG, JPEG, GIF, SVG or WebP file"
-        if path not in self.assets.files:
+        if path not in self.context.assets.files:
             return "", f"image {target!r} not found (looked for content/{path})"
         return path, None
-
-
-def _duplicate_questions(cards: Sequence[Card]) -> list[Diagnostic]:
-    first: dict[str, Card] = {}
-    found = []
-    for card in cards:
-        other = first.setdefault(card.question.casefold(), card)
-        if other is not card:
-            found.append(
-                Diagnostic(
-                    card.path,
-                    card.line,
-                    "warning",
-                    f"same question as {other.path}:{other.line} ({other.id})",
-                )
-            )
-    return found
 
 
 def note_digest(note: Note) -> str:
@@ -181,39 +165,143 @@ def tombstone_note(config: DeckConfig, card_id: str, stamp: Stamp) -> Note:
     )
 
 
+def check_file(context: _Context, source: SourceFile, key: str) -> Checked:
+    """Parse, render and check one file, or take it from the cache: the unit of work, in
+    this process or a worker."""
+    cache = context.cache
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        return cached
+    cards, found = parse_file(source)
+    checker = _FileChecker(context, found=found)
+    for card in cards:
+        checker.add(card)
+    checked = Checked(
+        tuple(checker.notes), tuple(checker.cards), checker.media, tuple(checker.found)
+    )
+    # Images tie a file to other files, and a file with errors is not built at all.
+    cacheable = not checked.media and all(d.severity != "error" for d in checked.found)
+    if cache is not None and cacheable and "![" not in source.text:
+        cache.put(key, checked)
+    return checked
+
+
+_WORKER: _Context | None = None  # set in each worker process when it starts
+
+
+def _start_worker(context: _Context) -> None:
+    global _WORKER
+    _WORKER = context
+
+
+def _check_in_worker(task: tuple[SourceFile, str]) -> Checked:
+    assert _WORKER is not None
+    return check_file(_WORKER, *task)
+
+
+@contextmanager
+def _checked_files(
+    context: _Context, tasks: Iterable[tuple[SourceFile, str]], jobs: int
+) -> Iterator[Iterable[Checked]]:
+    """Checked files in the order of ``tasks``; with ``jobs`` > 1 from worker processes.
+
+    Workers are forked: they start with the context without copying it through a pipe,
+    and files go to them one at a time, so only a few are in flight.
+    """
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield (check_file(context, *task) for task in tasks)
+        return
+    with multiprocessing.get_context("fork").Pool(jobs, _start_worker, (context,)) as pool:
+        yield pool.imap(_check_in_worker, tasks)
+
+
+def jobs_for(cores: int, markdown_bytes: int, cached: int) -> int:
+    """How many processes to render with. Rendering is most of a cold build; a second
+    process pays for its start from about a thousand cards (~150 KB of Markdown). A build
+    with a warm cache renders little, so it stays in one process."""
+    if cached or markdown_bytes < 150_000:
+        return 1
+    return max(1, min(cores, 4))
+
+
 def build(
     config: DeckConfig,
     notetype: NoteType,
-    sources: Sequence[SourceFile],
+    sources: Iterable[SourceFile],
     previous: State | None,
     now: int,
     *,
     assets: Assets | None = None,
-    cache: Mapping[str, Rendered] | None = None,
+    cache: FileCache | None = None,
     forget_removed: bool = False,
+    jobs: int = 1,
+    sink: Callable[[Note], None] | None = None,
 ) -> Result:
-    """``cache`` holds earlier renders; ``Result.cache`` what this build rendered."""
-    cards, found = parse_sources(sources, where="")
-    checked = _Checked(assets or Assets(), cache or {})
-    notes = [checked.note(config, card) for card in cards]
-    problems = sorted([*found, *checked.found, *_duplicate_questions(cards)])
+    """Check and render every card; raises :class:`ContentError` with every error found.
+
+    ``sources`` are consumed one file at a time, in the order given (sorted by path).
+    ``cache`` holds files checked before; ``jobs`` is how many processes render. Each note,
+    with its time, goes to ``sink`` in package order as soon as it is ready (tombstones
+    last), so a large deck is never held in memory; after an error, discard what it got.
+    """
+    context = _Context(config, assets or Assets(), cache)
+    keys: set[str] = set()
+
+    def tasks() -> Iterator[tuple[SourceFile, str]]:
+        for source in sources:
+            key = file_key(config, source)
+            keys.add(key)
+            yield source, key
+
+    found: list[Diagnostic] = []
+    places: list[Place] = []
+    stamper = Stamper(previous, now)
+    media: dict[str, bytes] = {}
+    first_id: dict[str, Place] = {}
+    first_question: dict[bytes, Place] = {}
+    with _checked_files(context, tasks(), jobs) as checked_files:
+        for checked in checked_files:
+            found += checked.found
+            media.update(checked.media)
+            for note, (place, question) in zip(checked.notes, checked.cards, strict=True):
+                found += _duplicates(place, question, first_id, first_question)
+                places.append(place)
+                mod = stamper.stamp(place.id, note_digest(note), question)
+                if sink is not None:
+                    sink(Note(note.card_id, note.fields, note.tags, note.deck, mod))
+    if not keys:
+        found.append(Diagnostic("", 1, "error", "no Markdown files (*.md) with cards"))
+    problems = sorted(found)
     errors = [d for d in problems if d.severity == "error"]
     if errors:
         raise ContentError(errors)
-    stamps = {
-        note.card_id: Stamp(note_digest(note), 0, card.question)
-        for note, card in zip(notes, cards, strict=True)
-    }
-    state, changes = advance(previous, stamps, notetype.digest, now, forget_removed=forget_removed)
-    timed = [replace(note, mod=state.cards[note.card_id].mod) for note in notes]
-    tombstones = [tombstone_note(config, key, s) for key, s in state.removed.items()]
-    apkg = build_apkg(
-        config,
-        notetype,
-        state.notetype.mod,
-        [*timed, *tombstones],
-        state.epoch,
-        media=sorted(checked.media.items()),
+    state, changes = stamper.finish(notetype.digest, forget_removed=forget_removed)
+    if sink is not None:
+        for card_id, stamp in state.removed.items():
+            sink(tombstone_note(config, card_id, stamp))
+    return Result(
+        state,
+        changes,
+        tuple(places),
+        tuple(problems),
+        dict(sorted(media.items())),
+        frozenset(keys),
     )
-    notes_out = (*timed, *tombstones)
-    return Result(apkg, state, changes, notes_out, tuple(problems), checked.used)
+
+
+def _duplicates(
+    place: Place, question: str, first_id: dict[str, Place], first_question: dict[bytes, Place]
+) -> list[Diagnostic]:
+    """Checks across files: an id is an error when reused, a question a warning."""
+    found = []
+    other = first_id.setdefault(place.id, place) if place.id else place
+    if other is not place:
+        message = f"duplicate card id {place.id!r}, first used at {other.path}:{other.line}"
+        found.append(Diagnostic(place.path, place.line, "error", message))
+    # A short digest stands in for the question: a large deck's questions are not copied.
+    folded = hashlib.blake2b(question.casefold().encode(), digest_size=12).digest()
+    other = first_question.setdefault(folded, place)
+    if other is not place:
+        message = f"same question as {other.path}:{other.line} ({other.id})"
+        found.append(Diagnostic(place.path, place.line, "warning", message))
+    return found

@@ -1,48 +1,70 @@
-"""The render cache: rendered cards by content hash, so a rebuild renders only what changed.
+"""The file cache: each Markdown file's checked cards by a hash of everything they depend
+on, so a rebuild parses and renders only the files that changed.
 
-Safe to delete. Never stale: the key covers everything the HTML depends on (question, answer,
-HTML setting, converter and markdown-it-py versions). Pure: text in, text out.
+Safe to delete. Never stale: the key covers the file's path and text, the deck settings,
+the converter version, markdown-it-py's version and kam-anki's own code. Pure apart from
+reading kam-anki's own source once, for that last part.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from functools import cache
+from importlib.resources import files
+from typing import Any, Protocol
 
 from markdown_it import __version__ as MARKDOWN_IT_VERSION
 
-from kam_anki.render import CONVERTER_VERSION, Answer
+from kam_anki.errors import Diagnostic
+from kam_anki.model import Checked, DeckConfig, Note, Place, SourceFile
+from kam_anki.render import CONVERTER_VERSION
 
-CACHE_NAME = ".kam-anki-cache.json"
-# Anything that changes how the same Markdown renders must change this prefix.
-_VERSION = f"{CONVERTER_VERSION}/{MARKDOWN_IT_VERSION}"
-
-Rendered = tuple[str, Answer]  # question HTML, answer
+CACHE_DIR = ".kam-anki-cache"
 
 
-def cache_key(question: str, answer: str, allow_html: bool) -> str:
-    payload = f"{_VERSION}\0{int(allow_html)}\0{question}\0{answer}".encode()
-    return hashlib.sha256(payload).hexdigest()[:32]
+class FileCache(Protocol):
+    def get(self, key: str) -> Checked | None: ...
+
+    def put(self, key: str, checked: Checked) -> None: ...
 
 
-def load_cache(text: str) -> dict[str, Rendered]:
-    """Entries of a cache file; anything unreadable or from another version counts as empty."""
+@cache
+def _code_version() -> str:
+    """Any change to kam-anki's code may change its output: it is part of every key."""
+    digest = hashlib.sha256(f"{CONVERTER_VERSION}/{MARKDOWN_IT_VERSION}".encode())
+    package = files("kam_anki")
+    for name in sorted(p.name for p in package.iterdir() if p.name.endswith((".py", ".css"))):
+        digest.update(name.encode() + b"\0" + package.joinpath(name).read_bytes())
+    return digest.hexdigest()
+
+
+def file_key(config: DeckConfig, source: SourceFile) -> str:
+    payload = f"{_code_version()}\0{config!r}\0{source.path}\0{source.text}"
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def dump_checked(checked: Checked) -> str:
+    """Media are never cached (files with images are always checked again)."""
+    return json.dumps(
+        {
+            "notes": [[n.card_id, n.fields, n.tags, n.deck] for n in checked.notes],
+            "cards": [[p.id, p.path, p.line, q] for p, q in checked.cards],
+            "found": [[d.path, d.line, d.severity, d.message] for d in checked.found],
+        },
+        ensure_ascii=False,
+    )
+
+
+def load_checked(text: str) -> Checked | None:
+    """A cache entry, or None if it cannot be read: the file is then checked again."""
     try:
-        data = json.loads(text)
-        if data.get("version") != _VERSION:
-            return {}
-        return {
-            key: (q, Answer(html, top, tuple(empty), tuple(raw)))
-            for key, (q, html, top, empty, raw) in data["cards"].items()
-        }
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return {}
-
-
-def dump_cache(entries: Mapping[str, Rendered]) -> str:
-    cards = {
-        key: [q, a.html, a.top_level_items, list(a.empty_items), list(a.raw_html)]
-        for key, (q, a) in sorted(entries.items())
-    }
-    return json.dumps({"version": _VERSION, "cards": cards}, ensure_ascii=False)
+        data: Any = json.loads(text)
+        return Checked(
+            tuple(Note(i, tuple(f), tuple(t), d) for i, f, t, d in data["notes"]),
+            tuple((Place(i, p, line), q) for i, p, line, q in data["cards"]),
+            {},
+            tuple(Diagnostic(p, line, s, m) for p, line, s, m in data["found"]),
+        )
+    except (ValueError, TypeError, KeyError):
+        return None

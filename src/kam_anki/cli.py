@@ -8,14 +8,22 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
 from kam_anki import __version__
 from kam_anki.errors import ContentError, Diagnostic, KamError
 
+if TYPE_CHECKING:
+    from kam_anki.build import Result
+    from kam_anki.files import Content, DirectoryCache
+    from kam_anki.model import Note
+    from kam_anki.notetype import NoteType
+
+DEFAULT_OUTPUT = Path("build/kam.apkg")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -67,6 +75,44 @@ def _show(root: Path, diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) ->
         click.echo("\n".join(lines), err=True)
 
 
+@dataclass(frozen=True)
+class _Built:
+    cache: DirectoryCache
+    result: Result
+
+
+def _build(
+    content: Content,
+    notetype: NoteType,
+    output: Path,
+    now: int,
+    *,
+    writes: bool = False,
+    sink: Callable[[Note], None] | None = None,
+    forget_removed: bool = False,
+) -> _Built:
+    """What ``build``, ``check``, ``preview`` and ``watch`` share: check and render, with
+    the file cache that lives beside ``output`` (filled only if the command ``writes``)."""
+    from kam_anki.build import build, jobs_for
+    from kam_anki.cache import CACHE_DIR
+    from kam_anki.files import DirectoryCache
+
+    cache = DirectoryCache(output.parent / CACHE_DIR, writable=writes)
+    result = build(
+        content.config,
+        notetype,
+        content.sources(),
+        content.previous,
+        now,
+        assets=content.assets,
+        cache=cache,
+        forget_removed=forget_removed,
+        jobs=jobs_for(len(os.sched_getaffinity(0)), content.markdown_bytes(), len(cache)),
+        sink=sink,
+    )
+    return _Built(cache, result)
+
+
 def _now() -> int:
     """``SOURCE_DATE_EPOCH`` if set (reproducible builds), else the clock."""
     value = os.environ.get("SOURCE_DATE_EPOCH")
@@ -98,7 +144,7 @@ def main() -> None:
     "-o",
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("build/kam.apkg"),
+    default=DEFAULT_OUTPUT,
     show_default=True,
     help="Where to write the package.",
 )
@@ -111,34 +157,59 @@ def main() -> None:
 @_reporting
 def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) -> None:
     """Build the .apkg from the Markdown in CONTENT."""
-    from kam_anki.build import build as run_build
-    from kam_anki.build import removed_search
-    from kam_anki.files import read_cache, read_content, write_atomic, write_cache
+    from kam_anki.files import as_text, read_content, write_atomic
     from kam_anki.notetype import default_notetype
-    from kam_anki.state import dump_state
+    from kam_anki.package import PackageWriter
+    from kam_anki.state import dump_state, first_epoch
 
-    content = read_content(content_dir)
-    cache = read_cache(output)
-    result = run_build(
-        content.config,
-        default_notetype(),
-        content.sources,
-        content.previous,
-        _now(),
-        assets=content.assets,
-        cache=cache,
-        forget_removed=forget_removed,
-    )
-    _show(content_dir, result.warnings)
+    content, notetype, now = read_content(content_dir), default_notetype(), _now()
+    if dry_run:
+        result = _build(content, notetype, output, now, forget_removed=forget_removed).result
+        _report(content, result, dry_run)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    epoch = first_epoch(content.previous, now)
+    with PackageWriter(content.config, notetype, epoch, output.parent) as package:
+        built = _build(
+            content,
+            notetype,
+            output,
+            now,
+            writes=True,
+            sink=package.add,
+            forget_removed=forget_removed,
+        )
+        result = built.result
+        _report(content, result, dry_run)
+        write_atomic(
+            output,
+            lambda out: package.write(out, result.state.notetype.mod, result.media),
+        )
+    write_atomic(content.lock_path, as_text(lambda out: dump_state(result.state, out)))
+    built.cache.keep_only(result.cache_keys)
+    with output.open("rb") as written:
+        digest = hashlib.file_digest(written, "sha256").hexdigest()
+    click.echo(f"sha256 {digest}  {output.as_posix()}")
+
+
+def _report(content: Content, result: Result, dry_run: bool) -> None:
+    """What the import of this build will do, card by card."""
+    from kam_anki.build import removed_search
+
+    _show(content.root, result.warnings)
     changes = result.changes
     click.echo(
         f"{len(result.state.cards)} cards: {len(changes.added)} added, "
         f"{len(changes.changed)} changed, {len(changes.removed)} removed, "
         f"{changes.unchanged} unchanged" + (" (dry run: nothing written)" if dry_run else "")
     )
-    for mark, items in (("+", changes.added), ("~", changes.changed), ("-", changes.removed)):
-        for card_id, question in items:
-            click.echo(f"  {mark} {card_id}: {question}")
+    lines = [
+        f"  {mark} {card_id}: {question}"
+        for mark, items in (("+", changes.added), ("~", changes.changed), ("-", changes.removed))
+        for card_id, question in items
+    ]
+    if lines:
+        click.echo("\n".join(lines))
     if changes.notetype_changed and content.previous is not None:
         click.echo("  ~ note type (card design) changed")
     if result.state.removed:
@@ -147,13 +218,6 @@ def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) 
             f"\n  To delete them in Anki: Browse, search  {removed_search(content.config)}"
             "  select all, Notes > Delete.\n  Then run: kam-anki build --forget-removed"
         )
-    if dry_run:
-        return
-    write_atomic(output, result.apkg)
-    write_atomic(content.lock_path, dump_state(result.state).encode("utf-8"))
-    if result.cache != cache:
-        write_cache(output, result.cache)
-    click.echo(f"sha256 {hashlib.sha256(result.apkg).hexdigest()}  {output.as_posix()}")
 
 
 @main.command()
@@ -162,19 +226,11 @@ def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) 
 @_reporting
 def check(content_dir: Path, strict: bool) -> None:
     """Validate the content; write nothing."""
-    from kam_anki.build import build as run_build
     from kam_anki.files import read_content
     from kam_anki.notetype import default_notetype
 
     content = read_content(content_dir)
-    result = run_build(
-        content.config,
-        default_notetype(),
-        content.sources,
-        content.previous,
-        _now(),
-        assets=content.assets,
-    )
+    result = _build(content, default_notetype(), DEFAULT_OUTPUT, _now()).result
     _show(content_dir, result.warnings)
     if strict and result.warnings:
         sys.exit(1)
@@ -211,34 +267,23 @@ def ids(content_dir: Path) -> None:
 def _write_preview(content_dir: Path, output: Path) -> tuple[int, tuple[Diagnostic, ...]]:
     """Build in memory (nothing else is written) and write the preview page: what
     ``preview`` and ``watch`` share. Returns the number of cards and the warnings."""
-    from kam_anki.build import build as run_build
     from kam_anki.files import read_content, write_atomic
     from kam_anki.notetype import default_notetype
-    from kam_anki.parse import parse_sources
-    from kam_anki.preview import packaged_media, render_preview
+    from kam_anki.preview import render_preview
 
-    content = read_content(content_dir)
-    notetype = default_notetype()
-    result = run_build(
-        content.config,
-        notetype,
-        content.sources,
-        content.previous,
-        _now(),
-        assets=content.assets,
-    )
-    # The build has already rejected any content error, so this only places the cards.
-    cards, _ = parse_sources(content.sources, where="")
+    content, notetype = read_content(content_dir), default_notetype()
+    notes: list[Note] = []
+    result = _build(content, notetype, DEFAULT_OUTPUT, _now(), sink=notes.append).result
     page = render_preview(
         notetype,
-        result.notes,
-        cards,
+        notes,
+        result.places,
         result.warnings,
         title=content.config.name,
-        media=packaged_media(result.apkg),
+        media=result.media,
     )
     write_atomic(output, page.encode("utf-8"))
-    return len(result.notes), result.warnings
+    return len(notes), result.warnings
 
 
 @main.command()

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, TextIO
 
 from kam_anki.build import IMAGE_TYPES
-from kam_anki.cache import CACHE_NAME, Rendered, dump_cache, load_cache
+from kam_anki.cache import dump_checked, load_checked
 from kam_anki.config import parse_config
 from kam_anki.errors import ContentError, KamError
-from kam_anki.model import Assets, DeckConfig, SourceFile
+from kam_anki.model import Assets, Checked, DeckConfig, SourceFile
 from kam_anki.parse import decode
 from kam_anki.state import LOCK_NAME, State, load_state
 
@@ -23,13 +25,21 @@ CONFIG_NAME = "deck.toml"
 class Content:
     root: Path
     config: DeckConfig
-    sources: tuple[SourceFile, ...]
     previous: State | None
     assets: Assets
 
     @property
     def lock_path(self) -> Path:
         return self.root / LOCK_NAME
+
+    def markdown_bytes(self) -> int:
+        return sum(path.stat().st_size for path in markdown_paths(self.root))
+
+    def sources(self) -> Iterator[SourceFile]:
+        """The Markdown files in sorted path order, read one at a time as they are needed."""
+        for path in markdown_paths(self.root):
+            relative = path.relative_to(self.root).as_posix()
+            yield SourceFile(relative, decode(path.read_bytes(), relative))
 
 
 def markdown_paths(root: Path) -> list[Path]:
@@ -61,36 +71,77 @@ def read_content(root: Path) -> Content:
     if not config_path.is_file():
         raise ContentError.at(CONFIG_NAME, 1, f"missing {CONFIG_NAME} in {root}")
     config = parse_config(decode(config_path.read_bytes(), CONFIG_NAME), CONFIG_NAME)
-    sources = []
-    for path in markdown_paths(root):
-        relative = path.relative_to(root).as_posix()
-        sources.append(SourceFile(relative, decode(path.read_bytes(), relative)))
     lock = root / LOCK_NAME
     previous = load_state(lock.read_text(encoding="utf-8"), LOCK_NAME) if lock.is_file() else None
-    return Content(root, config, tuple(sources), previous, read_assets(root))
+    return Content(root, config, previous, read_assets(root))
 
 
-def read_cache(output: Path) -> dict[str, Rendered]:
-    """The render cache beside ``output``; a missing or unreadable one is empty."""
-    try:
-        return load_cache((output.parent / CACHE_NAME).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return {}
+class DirectoryCache:
+    """The file cache as a folder of small JSON files, one per checked Markdown file.
+
+    A read-only one (for ``check`` and dry runs, which write nothing) only reads.
+    """
+
+    def __init__(self, folder: Path, *, writable: bool) -> None:
+        self.folder = folder
+        self.writable = writable
+
+    def get(self, key: str) -> Checked | None:
+        try:
+            return load_checked((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def put(self, key: str, checked: Checked) -> None:
+        if self.writable:
+            path = self.folder / f"{key}.json"
+            write_atomic(path, dump_checked(checked).encode("utf-8"), durable=False)
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def keep_only(self, keys: Iterable[str]) -> None:
+        """Forget entries of files that no longer exist or changed."""
+        keep = set(keys)
+        for path in self._entries():
+            if path.stem not in keep:
+                path.unlink(missing_ok=True)
+
+    def _entries(self) -> list[Path]:
+        return list(self.folder.glob("*.json")) if self.folder.is_dir() else []
 
 
-def write_cache(output: Path, entries: Mapping[str, Rendered]) -> None:
-    write_atomic(output.parent / CACHE_NAME, dump_cache(entries).encode("utf-8"))
+def as_text(writer: Callable[[TextIO], None]) -> Callable[[BinaryIO], None]:
+    """A writer of UTF-8 text (``\\n`` line ends on every system) for :func:`write_atomic`."""
+
+    def write(out: BinaryIO) -> None:
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
+        writer(text)
+        text.flush()
+        text.detach()  # the file stays open for write_atomic
+
+    return write
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Readers see the old file or the new one, never a part; a failure leaves no litter."""
+def write_atomic(
+    path: Path, data: bytes | Callable[[BinaryIO], None], *, durable: bool = True
+) -> None:
+    """Readers see the old file or the new one, never a part; a failure leaves no litter.
+
+    ``data`` is the content, or a function that writes it to the file it is given.
+    ``durable`` waits until the data is on disk (not needed for a cache).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(data)
+            if isinstance(data, bytes):
+                out.write(data)
+            else:
+                data(out)
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:

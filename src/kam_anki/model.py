@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from kam_anki.errors import Diagnostic
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class DeckConfig:
     """``content/deck.toml``: chosen once; the ids must never change after the first import."""
 
@@ -17,7 +19,7 @@ class DeckConfig:
     allow_html: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
     """One Markdown file, decoded and NFC-normalised; ``path`` is relative to ``content/``."""
 
@@ -25,7 +27,7 @@ class SourceFile:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assets:
     """Image files under ``content/`` by relative POSIX path, read at the edge."""
 
@@ -34,7 +36,7 @@ class Assets:
     escaping: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Card:
     """One question with its answer, still in Markdown."""
 
@@ -52,7 +54,16 @@ class Card:
         return f"{self.path}#{self.id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a card is: enough to point at it once its text is gone."""
+
+    id: str
+    path: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
 class Note:
     """A card as it goes into the package: rendered fields plus identity and time."""
 
@@ -61,3 +72,14 @@ class Note:
     tags: tuple[str, ...]
     deck: str
     mod: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """One file, parsed, rendered and checked: what the build needs of it, and what the
+    file cache keeps."""
+
+    notes: tuple[Note, ...]
+    cards: tuple[tuple[Place, str], ...]  # where each card is, with its question text
+    media: Mapping[str, bytes]
+    found: tuple[Diagnostic, ...]

@@ -33,10 +33,14 @@ def decode(data: bytes, path: str) -> str:
         raise ContentError.at(
             path, line, f"invalid UTF-8 at byte offset {exc.start}: save the file as UTF-8"
         ) from None
-    return unicodedata.normalize("NFC", _NEWLINE.sub("\n", text))
+    if "\r" in text:
+        text = _NEWLINE.sub("\n", text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heading:
     index: int  # 0-based line index
     level: int
@@ -132,36 +136,4 @@ def parse_file(source: SourceFile) -> tuple[list[Card], list[Diagnostic]]:
                 source.path, 1, "error", "no cards in this file: a card is '## Question {#card-id}'"
             )
         )
-    return cards, found
-
-
-def parse_sources(sources: Sequence[SourceFile], where: str) -> tuple[list[Card], list[Diagnostic]]:
-    """All cards in path order; raises :class:`ContentError` with every error found."""
-    cards: list[Card] = []
-    found: list[Diagnostic] = []
-    for source in sorted(sources, key=lambda s: s.path):
-        file_cards, file_found = parse_file(source)
-        cards.extend(file_cards)
-        found.extend(file_found)
-    if not sources:
-        found.append(Diagnostic(where, 1, "error", "no Markdown files (*.md) with cards"))
-    first: dict[str, Card] = {}
-    for card in cards:
-        if not card.id:
-            continue
-        if card.id in first:
-            other = first[card.id]
-            found.append(
-                Diagnostic(
-                    card.path,
-                    card.line,
-                    "error",
-                    f"duplicate card id {card.id!r}, first used at {other.path}:{other.line}",
-                )
-            )
-        else:
-            first[card.id] = card
-    errors = [d for d in found if d.severity == "error"]
-    if errors:
-        raise ContentError(errors)
     return cards, found

@@ -7,18 +7,15 @@ package, so what the page shows is what Anki shows. Nothing is loaded from the n
 from __future__ import annotations
 
 import base64
-import io
-import json
 import posixpath
 import re
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape, unescape
 
 from kam_anki.build import REMOVED_TAG
 from kam_anki.errors import Diagnostic
-from kam_anki.model import Card, Note
+from kam_anki.model import Note, Place
 from kam_anki.notetype import NoteType
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -82,13 +79,6 @@ def render_template(template: str, fields: Mapping[str, str], front_side: str = 
     return "".join(out)
 
 
-def packaged_media(apkg: bytes) -> dict[str, bytes]:
-    """The media files inside a package, by the name the cards use."""
-    with zipfile.ZipFile(io.BytesIO(apkg)) as archive:
-        manifest: dict[str, str] = json.loads(archive.read("media") or b"{}")
-        return {name: archive.read(entry) for entry, name in manifest.items()}
-
-
 def inline_media(html: str, media: Mapping[str, bytes]) -> str:
     """Images the package carries become data: URLs, so the page needs no files beside it."""
 
@@ -118,7 +108,7 @@ class CardView:
 
 
 def assign_warnings(
-    cards: Sequence[Card], warnings: Sequence[Diagnostic]
+    cards: Sequence[Place], warnings: Sequence[Diagnostic]
 ) -> tuple[dict[str, list[Diagnostic]], list[Diagnostic]]:
     """Warnings by card id, and those that belong to no card.
 
@@ -151,7 +141,7 @@ def _plain(html: str) -> str:
 def card_views(
     notetype: NoteType,
     notes: Sequence[Note],
-    cards: Sequence[Card],
+    cards: Sequence[Place],
     warnings: Sequence[Diagnostic],
     media: Mapping[str, bytes] | None = None,
 ) -> tuple[list[CardView], list[Diagnostic]]:
@@ -185,7 +175,7 @@ def card_views(
 def render_preview(
     notetype: NoteType,
     notes: Sequence[Note],
-    cards: Sequence[Card],
+    cards: Sequence[Place],
     warnings: Sequence[Diagnostic],
     *,
     title: str,
@@ -193,7 +183,7 @@ def render_preview(
 ) -> str:
     """The whole page. ``cards`` (from ``parse_sources``) place warnings and show where a
     card lives; ``notes`` (the build's result) are what is shown; ``media`` are the package's
-    files (see :func:`packaged_media`)."""
+    files (the build's media)."""
     views, loose = card_views(notetype, notes, cards, warnings, media)
     chapters = sorted({v.chapter for v in views if v.chapter})
     options = "".join(f'<option value="{escape(c)}">{escape(c)}</option>' for c in chapters)

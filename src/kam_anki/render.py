@@ -34,7 +34,7 @@ _DANGEROUS_HTML = re.compile(
 ImageResolver = Callable[[str, int], str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Answer:
     html: str
     top_level_items: int  # items of the answer's outermost lists

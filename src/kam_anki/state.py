@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 from kam_anki.errors import ContentError
 
@@ -18,14 +18,14 @@ LOCK_NAME = "kam-anki.lock"
 _FORMAT = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stamp:
     digest: str
     mod: int
     question: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class State:
     epoch: int  # the first build's time: base of the package's note and card ids
     notetype: Stamp
@@ -33,7 +33,7 @@ class State:
     removed: Mapping[str, Stamp] = field(default_factory=dict)  # tombstones
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Changes:
     """What an import of the new package will do, card by card: ``(id, question)`` pairs."""
 
@@ -48,81 +48,93 @@ class Changes:
         return bool(self.added or self.changed or self.removed or self.notetype_changed)
 
 
-def advance(
-    previous: State | None,
-    cards: Mapping[str, Stamp],
-    notetype_digest: str,
-    now: int,
-    *,
-    forget_removed: bool = False,
-) -> tuple[State, Changes]:
-    """The next state given the current cards (``mod`` ignored) and the clock.
+def first_epoch(previous: State | None, now: int) -> int:
+    """The deck's first build time: the base of its note and card ids, fixed from then on."""
+    return previous.epoch if previous is not None else now
 
-    A new time is never earlier than ``now`` and always later than the one it replaces.
+
+class Stamper:
+    """Gives each card of a build its time, card by card, then the next state.
+
+    A new time is never earlier than ``now`` and always later than the one it replaces;
+    a card whose content is unchanged keeps its time.
     """
-    old = previous or State(epoch=now, notetype=Stamp("", 0))
 
-    def stamp(new: Stamp, before: Stamp | None) -> Stamp:
-        if before is not None and before.digest == new.digest:
-            return Stamp(new.digest, before.mod, new.question)
+    def __init__(self, previous: State | None, now: int) -> None:
+        self.old = previous or State(epoch=first_epoch(previous, now), notetype=Stamp("", 0))
+        self.now = now
+        self.cards: dict[str, Stamp] = {}
+        self.added: list[tuple[str, str]] = []
+        self.changed: list[tuple[str, str]] = []
+        self.unchanged = 0
+
+    @property
+    def epoch(self) -> int:
+        return self.old.epoch
+
+    def _stamp(self, digest: str, question: str, before: Stamp | None) -> Stamp:
+        if before is not None and before.digest == digest:
+            return Stamp(digest, before.mod, question)
         floor = before.mod + 1 if before is not None else 0
-        return Stamp(new.digest, max(now, floor), new.question)
+        return Stamp(digest, max(self.now, floor), question)
 
-    added, changed, unchanged = [], [], 0
-    stamped: dict[str, Stamp] = {}
-    for card_id, new in cards.items():
-        before = old.cards.get(card_id)
-        stamped[card_id] = stamp(new, before or old.removed.get(card_id))
+    def stamp(self, card_id: str, digest: str, question: str) -> int:
+        """The card's modification time."""
+        before = self.old.cards.get(card_id)
+        stamp = self._stamp(digest, question, before or self.old.removed.get(card_id))
+        self.cards[card_id] = stamp
         if before is None:
-            added.append((card_id, new.question))
-        elif before.digest != new.digest:
-            changed.append((card_id, new.question))
+            self.added.append((card_id, question))
+        elif before.digest != digest:
+            self.changed.append((card_id, question))
         else:
-            unchanged += 1
+            self.unchanged += 1
+        return stamp.mod
 
-    removed_now = sorted(set(old.cards) - set(cards))
-    tombstones: dict[str, Stamp] = {}
-    if not forget_removed:
-        tombstones = {k: v for k, v in old.removed.items() if k not in cards}
-        for card_id in removed_now:
-            gone = old.cards[card_id]
-            tombstones[card_id] = Stamp("removed", max(now, gone.mod + 1), gone.question)
-
-    notetype = stamp(Stamp(notetype_digest, 0), old.notetype)
-    state = State(
-        epoch=old.epoch,
-        notetype=notetype,
-        cards=stamped,
-        removed=dict(sorted(tombstones.items())),
-    )
-    changes = Changes(
-        added=tuple(added),
-        changed=tuple(changed),
-        removed=tuple((k, old.cards[k].question) for k in removed_now),
-        unchanged=unchanged,
-        notetype_changed=notetype.mod != old.notetype.mod,
-    )
-    return state, changes
-
-
-def dump_state(state: State) -> str:
-    """One card a line, sorted by id, so the file diffs well in git."""
-
-    def entry(stamp: Stamp) -> str:
-        fields = {"digest": stamp.digest, "mod": stamp.mod, "question": stamp.question}
-        return json.dumps(fields, ensure_ascii=False)
-
-    def table(name: str, stamps: Mapping[str, Stamp]) -> str:
-        rows = ",\n".join(
-            f"  {json.dumps(key)}: {entry(stamp)}" for key, stamp in sorted(stamps.items())
+    def finish(
+        self, notetype_digest: str, *, forget_removed: bool = False
+    ) -> tuple[State, Changes]:
+        """The next state, with tombstones for cards that are gone, and what changed."""
+        old, now = self.old, self.now
+        removed_now = sorted(set(old.cards) - set(self.cards))
+        tombstones: dict[str, Stamp] = {}
+        if not forget_removed:
+            tombstones = {k: v for k, v in old.removed.items() if k not in self.cards}
+            for card_id in removed_now:
+                gone = old.cards[card_id]
+                tombstones[card_id] = Stamp("removed", max(now, gone.mod + 1), gone.question)
+        notetype = self._stamp(notetype_digest, "", old.notetype)
+        state = State(old.epoch, notetype, self.cards, dict(sorted(tombstones.items())))
+        changes = Changes(
+            added=tuple(self.added),
+            changed=tuple(self.changed),
+            removed=tuple((k, old.cards[k].question) for k in removed_now),
+            unchanged=self.unchanged,
+            notetype_changed=notetype.mod != old.notetype.mod,
         )
-        return f' "{name}": {{\n{rows}\n }}' if rows else f' "{name}": {{}}'
+        return state, changes
+
+
+def dump_state(state: State, out: TextIO) -> None:
+    """One card a line, sorted by id, so the file diffs well in git; written line by line,
+    so a large deck's lock is never one big string."""
+
+    def table(name: str, stamps: Mapping[str, Stamp]) -> None:
+        out.write(f' "{name}": {{')
+        for number, (key, s) in enumerate(sorted(stamps.items())):
+            question = json.dumps(s.question, ensure_ascii=False)
+            out.write(
+                f"{',' if number else ''}\n  {json.dumps(key)}: "
+                f'{{"digest": "{s.digest}", "mod": {s.mod}, "question": {question}}}'
+            )
+        out.write("\n }" if stamps else "}")
 
     notetype = json.dumps({"digest": state.notetype.digest, "mod": state.notetype.mod})
-    return (
-        f'{{\n "format": {_FORMAT},\n "epoch": {state.epoch},\n "notetype": {notetype},\n'
-        f"{table('cards', state.cards)},\n{table('removed', state.removed)}\n}}\n"
-    )
+    out.write(f'{{\n "format": {_FORMAT},\n "epoch": {state.epoch},\n "notetype": {notetype},\n')
+    table("cards", state.cards)
+    out.write(",\n")
+    table("removed", state.removed)
+    out.write("\n}\n")
 
 
 def load_state(text: str, path: str) -> State:
