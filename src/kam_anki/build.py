@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -32,7 +31,8 @@ _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//")
 
 @dataclass(frozen=True)
 class Result:
-    """A checked build, ready to be written: notes with their times, and what changed."""
+    """A checked build: the next state, what changed, and what the package needs besides
+    the notes (which went to the sink)."""
 
     state: State
     changes: Changes
@@ -180,8 +180,8 @@ def check_file(context: _Context, source: SourceFile, key: str) -> Checked:
         tuple(checker.notes), tuple(checker.cards), checker.media, tuple(checker.found)
     )
     # Images tie a file to other files, and a file with errors is not built at all.
-    cacheable = not checked.media and all(d.severity != "error" for d in checked.found)
-    if cache is not None and cacheable and "![" not in source.text:
+    cacheable = "![" not in source.text and all(d.severity != "error" for d in checked.found)
+    if cache is not None and cacheable:
         cache.put(key, checked)
     return checked
 
@@ -208,6 +208,8 @@ def _checked_files(
     Workers are forked: they start with the context without copying it through a pipe,
     and files go to them one at a time, so only a few are in flight.
     """
+    import multiprocessing  # only here: a small build never pays for importing it
+
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         yield (check_file(context, *task) for task in tasks)
         return

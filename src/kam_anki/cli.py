@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from kam_anki.notetype import NoteType
 
 DEFAULT_OUTPUT = Path("build/kam.apkg")
+PREVIEW = Path("build/preview.html")
 P = ParamSpec("P")
+F = TypeVar("F", bound=Callable[..., object])
 R = TypeVar("R")
 
 CONTENT = click.option(
@@ -35,6 +37,16 @@ CONTENT = click.option(
     show_default=True,
     help="Folder with deck.toml and the Markdown files.",
 )
+
+
+def _file_option(*names: str, default: Path, help: str) -> Callable[[F], F]:
+    return click.option(
+        *names,
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=default,
+        show_default=True,
+        help=help,
+    )
 
 
 def _reporting(command: Callable[P, R]) -> Callable[P, R]:
@@ -140,14 +152,7 @@ def main() -> None:
 
 @main.command()
 @CONTENT
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=DEFAULT_OUTPUT,
-    show_default=True,
-    help="Where to write the package.",
-)
+@_file_option("-o", "--output", default=DEFAULT_OUTPUT, help="Where to write the package.")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @click.option(
     "--forget-removed",
@@ -288,14 +293,7 @@ def _write_preview(content_dir: Path, output: Path) -> tuple[int, tuple[Diagnost
 
 @main.command()
 @CONTENT
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("build/preview.html"),
-    show_default=True,
-    help="Where to write the page.",
-)
+@_file_option("-o", "--output", default=PREVIEW, help="Where to write the page.")
 @click.option("--open", "open_page", is_flag=True, help="Open the page in the web browser.")
 @_reporting
 def preview(content_dir: Path, output: Path, open_page: bool) -> None:
@@ -311,22 +309,8 @@ def preview(content_dir: Path, output: Path, open_page: bool) -> None:
 
 @main.command()
 @CONTENT
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("build/kam.apkg"),
-    show_default=True,
-    help="Where to write the package.",
-)
-@click.option(
-    "--preview",
-    "preview_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("build/preview.html"),
-    show_default=True,
-    help="Where to write the preview page.",
-)
+@_file_option("-o", "--output", default=DEFAULT_OUTPUT, help="Where to write the package.")
+@_file_option("--preview", "preview_path", default=PREVIEW, help="Where to write the preview.")
 @click.pass_context
 def watch(ctx: click.Context, content_dir: Path, output: Path, preview_path: Path) -> None:
     """Rebuild the deck and the preview whenever a file in CONTENT changes; Ctrl-C stops."""

@@ -9,17 +9,26 @@ and modes; and the scratch file is removed whatever happens.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import shutil
 import sqlite3
+import sys
 import tempfile
+import types
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import BinaryIO
+
+if "cached_property" not in sys.modules:
+    # genanki takes only the decorator from the cached_property backport, whose import pulls
+    # in asyncio: a third of a small build's start-up. The standard library's is the same.
+    _backport = types.ModuleType("cached_property")
+    _backport.cached_property = functools.cached_property  # type: ignore[attr-defined]
+    sys.modules["cached_property"] = _backport
 
 import genanki
 
@@ -73,7 +82,7 @@ class PackageWriter:
         self,
         kind: type[BaseException] | None,
         error: BaseException | None,
-        trace: TracebackType | None,
+        trace: types.TracebackType | None,
     ) -> None:
         self.db.close()
         self.path.unlink(missing_ok=True)
