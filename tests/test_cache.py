@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -79,3 +80,36 @@ def test_another_converter_version_never_uses_old_entries(
 def test_dry_run_writes_no_cache(content: Path, tmp_path: Path, build: Build) -> None:
     build("--dry-run")
     assert entries(tmp_path) == []
+
+
+def test_parallel_render_gives_the_same_package_as_one_process(tmp_path: Path) -> None:
+    from kam_anki.build import build
+    from kam_anki.model import DeckConfig, SourceFile
+    from kam_anki.notetype import default_notetype
+    from kam_anki.package import PackageWriter
+
+    config = DeckConfig("T", 11, 12, ("t",))
+    sources = [
+        SourceFile(
+            f"k{f:02d}.md",
+            f"# Kapitel {f}\n\n"
+            + "".join(
+                f"## Frage {f}-{c} (2) {{#f{f}-c{c}}}\n\n- **eins** {c}\n- zwei\n\n"
+                for c in range(12)
+            ),
+        )
+        for f in range(20)
+    ]
+    packages = []
+    for jobs in (1, 2):
+        scratch = tmp_path / f"jobs{jobs}"
+        scratch.mkdir()
+        with PackageWriter(config, default_notetype(), 1_700_000_000, scratch) as writer:
+            result = build(
+                config, default_notetype(), sources, None, 1_700_000_000, jobs=jobs, sink=writer.add
+            )
+            out = io.BytesIO()
+            writer.write(out, result.state.notetype.mod, result.media)
+        packages.append((out.getvalue(), result.state, result.warnings))
+    assert len(packages[0][1].cards) == 240
+    assert packages[0] == packages[1]
