@@ -31,7 +31,7 @@ Build = Callable[..., Result]
 def build(content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Build:
     """Run ``kam-anki build`` on the copied content, writing ``tmp_path/kam.apkg``.
 
-    ``now`` sets SOURCE_DATE_EPOCH, the clock a build uses for changed notes.
+    ``now`` sets SOURCE_DATE_EPOCH, the time a first build (no lock file) gives its notes.
     """
 
     def run(*args: str, now: int | None = None, expect: int = 0) -> Result:

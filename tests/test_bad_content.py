@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -44,6 +46,16 @@ def symlink_out(content: Path) -> None:
     outside.write_bytes(b"\x89PNG\r\n\x1a\n")
     (content / "link.png").symlink_to(outside)
     append("bild.md", "# Bilder\n\n## Bild {#bild}\n\n![x](link.png)\n")(content)
+
+
+def set_lock_epoch(epoch: int) -> Callable[[Path], None]:
+    def mutate(content: Path) -> None:
+        lock = content / "kam-anki.lock"
+        data = json.loads(lock.read_text(encoding="utf-8"))
+        data["epoch"] = epoch
+        lock.write_text(json.dumps(data), encoding="utf-8")
+
+    return mutate
 
 
 def remove_markdown(content: Path) -> None:
@@ -115,6 +127,35 @@ ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
         symlink_out,
         ["bild.md:5: error: image 'link.png' is a symlink leading outside content/"],
     ),
+    "unclosed code fence": (
+        append(CARDS, "\n## Code {#code}\n\n```\nx = 1\n\n## Noch eine {#noch}\n\n- a\n"),
+        [
+            f"{CARDS}:71: error: code block opened here is never closed: it hides 1 heading(s) "
+            "below (close it with the same fence)"
+        ],
+    ),
+    "empty part of a chapter title": (
+        write("leer-kapitel.md", b"# KAM:: \n\n## Frage {#leer-kapitel}\n\n- a\n"),
+        ["leer-kapitel.md:1: error: empty chapter title (or an empty part around '::')"],
+    ),
+    "reserved chapter title": (
+        write("entfernt.md", b"# Entfernt\n\n## Frage {#entfernt}\n\n- a\n"),
+        ["entfernt.md:1: error: chapter title 'Entfernt' is kept for removed cards"],
+    ),
+    "corrupt lock file": (
+        write("kam-anki.lock", b"\xff{"),
+        [
+            "kam-anki.lock:1: error: corrupt lock file ('utf-8' codec can't decode byte 0xff "
+            "in position 0: invalid start byte): restore it from git, do not delete it"
+        ],
+    ),
+    "lock file with an impossible time": (
+        set_lock_epoch(10**15),
+        [
+            "kam-anki.lock:1: error: corrupt lock file (expected a time in seconds, got "
+            "1000000000000000): restore it from git, do not delete it"
+        ],
+    ),
     "unknown deck.toml key": (
         append("deck.toml", "colour = 'blau'\n"),
         [
@@ -162,7 +203,8 @@ def test_bad_content_gives_message_exit_1_and_keeps_last_good_deck(
     assert code == 1
     assert [line for line in lines if ": error: " in line] == expected
     assert out.read_bytes() == good
-    assert (content / "kam-anki.lock").read_bytes() == lock
+    if "lock" not in case:
+        assert (content / "kam-anki.lock").read_bytes() == lock
     assert sorted(os.listdir(out.parent)) == [CACHE_DIR, "kam.apkg"] and os.listdir(scratch) == []
     check = CliRunner().invoke(main, ["check", "--content", str(content)])
     assert check.exit_code == 1
@@ -230,6 +272,36 @@ def test_pasted_text_builds_like_clean_markdown(encoded: bytes, tmp_path: Path) 
     assert fields[0] == fields[1]
     assert fields[0][0] == unicodedata.normalize("NFC", "Größe Frage")
     assert fields[0][1].count("<li>") == 3
+
+
+def test_code_on_one_line_between_backticks_is_not_a_fence(content: Path, tmp_path: Path) -> None:
+    append(CARDS, "\n## Inline {#inline}\n\n```Beispiel```\n\n## Danach {#danach}\n\n- a\n")(
+        content
+    )
+    result = CliRunner().invoke(main, ["build", "--content", str(content), "-o", f"{tmp_path}/k"])
+    assert result.exit_code == 0 and "10 cards: 2 added" in result.output
+
+
+def test_a_lock_that_cannot_be_written_leaves_the_last_good_package(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "kam.apkg"
+    assert run_build(content, out)[0] == 0
+    good = out.read_bytes()
+    append(CARDS, "\n## Neu {#neu}\n\n- a\n")(content)
+    staging = tempfile.mkstemp
+
+    def refuse_lock(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        if kwargs.get("prefix", "").startswith(".kam-anki.lock"):
+            raise PermissionError(13, "Permission denied")
+        return staging(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse_lock)
+    result = CliRunner().invoke(main, ["build", "--content", str(content), "-o", str(out)])
+    assert result.exit_code == 1
+    assert f"error: cannot write {content / 'kam-anki.lock'}: Permission denied" in result.output
+    assert out.read_bytes() == good
+    assert sorted(os.listdir(tmp_path)) == [CACHE_DIR, "content", "kam.apkg"]
 
 
 def test_interrupted_write_leaves_old_file_and_no_litter(

@@ -80,3 +80,18 @@ def test_ids_command_then_build_succeeds(content: Path, tmp_path: Path) -> None:
 def test_missing_content_folder_is_a_clear_error(tmp_path: Path) -> None:
     code, out = run("check", "--content", str(tmp_path / "nope"))
     assert code == 1 and "not a folder" in out and "Traceback" not in out
+
+
+def test_ids_never_reuse_the_id_of_a_removed_card(content: Path, tmp_path: Path) -> None:
+    source = content / "key-account-management.md"
+    out = str(tmp_path / "k.apkg")
+    text = source.read_text(encoding="utf-8")
+    start, end = text.index("## Ziele des KAM? (5)"), text.index("## Kurze Beschreibung des St.")
+    source.write_text(text[:start] + text[end:], encoding="utf-8")
+    assert run("build", "--content", str(content), "-o", out)[0] == 0
+    source.write_text(
+        text.replace("## Ziele des KAM? (5) {#ziele-des-kam-5}", "## Ziele des KAM? (5)"),
+        encoding="utf-8",
+    )
+    code, output = run("ids", "--content", str(content))
+    assert code == 0 and "ziele-des-kam-5-2" in output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import unicodedata
 import zlib
 from pathlib import Path
 
@@ -61,7 +62,9 @@ def test_dangerous_html_is_shown_as_text_even_when_html_is_allowed(
         "# HTML\n\n## Gefährlich {#gefaehrlich}\n\n"
         "<script>alert(1)</script>\n\n"
         'Bild <img src="x" onerror="alert(2)"> und <b>fett</b>\n\n'
-        "[Link](javascript:alert(3)) <a href='javascript:alert(4)'>a</a>\n",
+        "[Link](javascript:alert(3)) <a href='javascript:alert(4)'>a</a>\n\n"
+        '<a href="jav&#x61;script:alert(5)">b</a> <a href="java&#9;script:x">c</a>\n\n'
+        '<svg><a href="javascript&colon;x">d</a></svg>\n',
         encoding="utf-8",
     )
     build()
@@ -70,7 +73,7 @@ def test_dangerous_html_is_shown_as_text_even_when_html_is_allowed(
     (note_id,) = col.find_notes("Quelle:html.md*")
     answer = col.get_note(note_id)["Antwort"]
     assert "<script" not in answer and "&lt;script&gt;" in answer
-    assert "<img" not in answer and "<a href" not in answer and 'href="javascript' not in answer
+    assert "<img" not in answer and "<a href" not in answer and "<svg" not in answer
     assert "<b>fett</b>" in answer  # harmless markup stays, as the author allowed
     col.close()
 
@@ -86,4 +89,19 @@ def test_raw_html_is_escaped_by_default(content: Path, tmp_path: Path, build: Bu
     assert col.get_note(note_id)["Antwort"] == (
         "<p>&lt;i onclick=alert(1)&gt;x&lt;/i&gt; &lt;b&gt;y&lt;/b&gt;</p>\n"
     )
+    col.close()
+
+
+def test_image_named_in_decomposed_unicode_on_disk_is_found(
+    content: Path, tmp_path: Path, build: Build
+) -> None:
+    (content / unicodedata.normalize("NFD", "Größe.png")).write_bytes(png(30))
+    (content / "bild.md").write_text(
+        "# Bilder\n\n## Wie groß? {#groesse}\n\n![Größe](Größe.png)\n", encoding="utf-8"
+    )
+    build()
+    col = open_collection(tmp_path / "desktop.anki2")
+    import_apkg(col, tmp_path / "kam.apkg")
+    (note_id,) = col.find_notes("Quelle:bild.md*")
+    assert f"kam-{hashlib.sha256(png(30)).hexdigest()[:20]}.png" in col.get_note(note_id)["Antwort"]
     col.close()

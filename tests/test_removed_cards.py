@@ -90,3 +90,14 @@ def test_dry_run_reports_changes_and_writes_nothing(
     assert "sha256" not in result.output
     assert (tmp_path / "kam.apkg").read_bytes() == apkg
     assert (content / "kam-anki.lock").read_bytes() == lock
+
+
+def test_forget_removed_still_gives_a_card_removed_in_the_same_build_its_tombstone(
+    content: Path, tmp_path: Path, build: Build
+) -> None:
+    build()
+    remove_card(content)
+    result = build("--forget-removed")
+    assert "1 removed" in result.output and SEARCH in result.output
+    assert REMOVED in (content / "kam-anki.lock").read_text(encoding="utf-8")
+    assert guids_in(tmp_path / "kam.apkg") == 8

@@ -75,4 +75,4 @@ def test_lock_file_round_trips() -> None:
     second, _ = advance(first, stamps(a="1"), "nt", now=200)
     text = io.StringIO()
     dump_state(second, text)
-    assert load_state(text.getvalue(), "lock") == second
+    assert load_state(text.getvalue().encode(), "lock") == second

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from anki_helpers import import_apkg, notes_by_source, open_collection, scheduling
@@ -51,3 +52,20 @@ def test_rebuild_without_changes_keeps_every_note_time(content: Path, build: Bui
     result = build(now=2_000_000_000)
     assert "0 added, 0 changed, 0 removed, 8 unchanged" in result.output
     assert (content / "kam-anki.lock").read_bytes() == lock
+
+
+def test_source_date_epoch_sets_only_a_first_builds_time(content: Path, build: Build) -> None:
+    (content / "kam-anki.lock").unlink()
+    build(now=1_700_000_000)
+    lock = (content / "kam-anki.lock").read_text(encoding="utf-8")
+    assert lock.count('"mod": 1700000000') == 9  # 8 cards and the note type
+    assert '"epoch": 1700000000' in lock
+    edit(content / "key-account-management.md", "- Erfolgsmessung", "- Erfolgskontrolle")
+    started = int(time.time())
+    build(now=1_700_000_000)  # ignored now: the edit must beat edits made in Anki meanwhile
+    (changed,) = [
+        line
+        for line in (content / "kam-anki.lock").read_text(encoding="utf-8").splitlines()
+        if "realisierung" in line
+    ]
+    assert int(changed.split('"mod": ')[1].split(",")[0]) >= started

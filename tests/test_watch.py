@@ -32,7 +32,9 @@ CARD = "key-account-management.md"
         (".karten.md.swp", False),
         ("karten.md~", False),
         ("#karten.md#", False),
-        ("bild.png", False),
+        ("bild.png", True),  # images are packaged: a new one must reach the deck
+        ("Skizze.JPEG", True),
+        ("notizen.txt", False),
     ],
 )
 def test_which_files_trigger_a_rebuild(name: str, counts: bool) -> None:

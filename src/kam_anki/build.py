@@ -14,12 +14,11 @@ from kam_anki.cache import FileCache, file_key
 from kam_anki.errors import ContentError, Diagnostic
 from kam_anki.model import Assets, Card, Checked, DeckConfig, Note, Place, SourceFile
 from kam_anki.notetype import NoteType
-from kam_anki.parse import parse_file
+from kam_anki.parse import REMOVED_CHAPTER, parse_file
 from kam_anki.render import render_answer, render_question, render_text
 from kam_anki.state import Changes, Stamp, Stamper, State
 
 REMOVED_TAG = "kam::entfernt"
-REMOVED_DECK = "Entfernt"
 REMOVED_ANSWER = (
     "<p><em>Diese Karte ist nicht mehr in den Markdown-Quellen des Stapels. "
     "Sie kann gelöscht werden.</em></p>"
@@ -160,7 +159,7 @@ def tombstone_note(config: DeckConfig, card_id: str, stamp: Stamp) -> Note:
         tags=(*config.tags, REMOVED_TAG),
         # Cards already in a collection stay where they are; a new learner finds these
         # in a subdeck that says what they are.
-        deck=f"{config.name}::{REMOVED_DECK}",
+        deck=f"{config.name}::{REMOVED_CHAPTER}",
         mod=stamp.mod,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -119,16 +120,26 @@ def _build(
         assets=content.assets,
         cache=cache,
         forget_removed=forget_removed,
-        jobs=jobs_for(len(os.sched_getaffinity(0)), content.markdown_bytes(), len(cache)),
+        jobs=jobs_for(_cores(), content.markdown_bytes(), len(cache)),
         sink=sink,
     )
     return _Built(cache, result)
 
 
-def _now() -> int:
-    """``SOURCE_DATE_EPOCH`` if set (reproducible builds), else the clock."""
+def _cores() -> int:
+    """Cores this process may use (all of the machine's where that cannot be asked)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _now(content: Content) -> int:
+    """The clock; for a first build (no lock file yet) ``SOURCE_DATE_EPOCH`` if it is set.
+
+    Later builds take the clock: a changed card must be newer than the learner's own edits.
+    """
     value = os.environ.get("SOURCE_DATE_EPOCH")
-    if not value:
+    if not value or content.previous is not None:
         return int(time.time())
     if not value.isdigit():
         raise click.UsageError(f"SOURCE_DATE_EPOCH must be whole seconds, not {value!r}")
@@ -148,6 +159,13 @@ Examples:
 @click.version_option(__version__, prog_name="kam-anki")
 def main() -> None:
     """Keep an Anki deck as plain Markdown: a reproducible .apkg whose notes update in place."""
+    # A terminated build cleans up like an interrupted one (Ctrl-C): no scratch or
+    # half-written files; a watch stops.
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(number: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @main.command()
@@ -162,12 +180,13 @@ def main() -> None:
 @_reporting
 def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) -> None:
     """Build the .apkg from the Markdown in CONTENT."""
-    from kam_anki.files import as_text, read_content, write_atomic
+    from kam_anki.files import as_text, read_content, write_together
     from kam_anki.notetype import default_notetype
     from kam_anki.package import PackageWriter
     from kam_anki.state import dump_state, first_epoch
 
-    content, notetype, now = read_content(content_dir), default_notetype(), _now()
+    content, notetype = read_content(content_dir), default_notetype()
+    now = _now(content)
     if dry_run:
         result = _build(content, notetype, output, now, forget_removed=forget_removed).result
         _report(content, result, dry_run)
@@ -186,11 +205,13 @@ def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) 
         )
         result = built.result
         _report(content, result, dry_run)
-        write_atomic(
-            output,
-            lambda out: package.write(out, result.state.notetype.mod, result.media),
+        # The package and the lock change together or not at all.
+        write_together(
+            [
+                (output, lambda out: package.write(out, result.state.notetype.mod, result.media)),
+                (content.lock_path, as_text(lambda out: dump_state(result.state, out))),
+            ]
         )
-    write_atomic(content.lock_path, as_text(lambda out: dump_state(result.state, out)))
     built.cache.keep_only(result.cache_keys)
     with output.open("rb") as written:
         digest = hashlib.file_digest(written, "sha256").hexdigest()
@@ -235,7 +256,7 @@ def check(content_dir: Path, strict: bool) -> None:
     from kam_anki.notetype import default_notetype
 
     content = read_content(content_dir)
-    result = _build(content, default_notetype(), DEFAULT_OUTPUT, _now()).result
+    result = _build(content, default_notetype(), DEFAULT_OUTPUT, _now(content)).result
     _show(content_dir, result.warnings)
     if strict and result.warnings:
         sys.exit(1)
@@ -247,16 +268,18 @@ def check(content_dir: Path, strict: bool) -> None:
 @_reporting
 def ids(content_dir: Path) -> None:
     """Add a readable id to every card heading that has none; nothing else in the files changes."""
-    from kam_anki.files import markdown_paths, write_atomic
+    from kam_anki.files import markdown_paths, read_state, relative, write_atomic
     from kam_anki.ids import add_ids
     from kam_anki.model import SourceFile
     from kam_anki.parse import decode, parse_file
 
     raw: dict[Path, bytes] = {p: p.read_bytes() for p in markdown_paths(content_dir)}
-    taken: set[str] = set()
+    # Ids of removed cards stay taken: a new card must not take over an old note's reviews.
+    previous = read_state(content_dir)
+    taken = {*previous.cards, *previous.removed} if previous is not None else set()
     for path, data in raw.items():
-        relative = path.relative_to(content_dir).as_posix()
-        cards, _ = parse_file(SourceFile(relative, decode(data, relative)))
+        name = relative(path, content_dir)
+        cards, _ = parse_file(SourceFile(name, decode(data, name)))
         taken.update(card.id for card in cards if card.id)
     total = 0
     for path, data in raw.items():
@@ -278,7 +301,7 @@ def _write_preview(content_dir: Path, output: Path) -> tuple[int, tuple[Diagnost
 
     content, notetype = read_content(content_dir), default_notetype()
     notes: list[Note] = []
-    result = _build(content, notetype, DEFAULT_OUTPUT, _now(), sink=notes.append).result
+    result = _build(content, notetype, DEFAULT_OUTPUT, _now(content), sink=notes.append).result
     page = render_preview(
         notetype,
         notes,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -38,14 +39,23 @@ class Content:
     def sources(self) -> Iterator[SourceFile]:
         """The Markdown files in sorted path order, read one at a time as they are needed."""
         for path in markdown_paths(self.root):
-            relative = path.relative_to(self.root).as_posix()
-            yield SourceFile(relative, decode(path.read_bytes(), relative))
+            name = relative(path, self.root)
+            yield SourceFile(name, decode(path.read_bytes(), name))
+
+
+def relative(path: Path, root: Path) -> str:
+    """The name content uses for a file: POSIX, NFC (macOS tools often write NFD names)."""
+    return unicodedata.normalize("NFC", path.relative_to(root).as_posix())
+
+
+def _visible(path: Path, root: Path) -> bool:
+    return not any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 def markdown_paths(root: Path) -> list[Path]:
-    """Every ``*.md`` below ``root``, in sorted order of their relative POSIX paths."""
-    found = [p for p in root.rglob("*.md") if p.is_file()]
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+    """Every ``*.md`` below ``root`` but hidden ones, sorted by :func:`relative` name."""
+    found = [p for p in root.rglob("*.md") if p.is_file() and _visible(p, root)]
+    return sorted(found, key=lambda p: relative(p, root))
 
 
 def read_assets(root: Path) -> Assets:
@@ -56,11 +66,11 @@ def read_assets(root: Path) -> Assets:
     for path in sorted(root.rglob("*")):
         if path.suffix.lower() not in IMAGE_TYPES or not path.is_file():
             continue
-        relative = path.relative_to(root).as_posix()
+        name = relative(path, root)
         if not path.resolve().is_relative_to(inside):
-            escaping.add(relative)
+            escaping.add(name)
         else:
-            files[relative] = path.read_bytes()
+            files[name] = path.read_bytes()
     return Assets(files, frozenset(escaping))
 
 
@@ -71,9 +81,13 @@ def read_content(root: Path) -> Content:
     if not config_path.is_file():
         raise ContentError.at(CONFIG_NAME, 1, f"missing {CONFIG_NAME} in {root}")
     config = parse_config(decode(config_path.read_bytes(), CONFIG_NAME), CONFIG_NAME)
+    return Content(root, config, read_state(root), read_assets(root))
+
+
+def read_state(root: Path) -> State | None:
+    """The lock file's state, or None before the first build."""
     lock = root / LOCK_NAME
-    previous = load_state(lock.read_text(encoding="utf-8"), LOCK_NAME) if lock.is_file() else None
-    return Content(root, config, previous, read_assets(root))
+    return load_state(lock.read_bytes(), LOCK_NAME) if lock.is_file() else None
 
 
 class DirectoryCache:
@@ -123,16 +137,42 @@ def as_text(writer: Callable[[TextIO], None]) -> Callable[[BinaryIO], None]:
     return write
 
 
-def write_atomic(
-    path: Path, data: bytes | Callable[[BinaryIO], None], *, durable: bool = True
-) -> None:
+Data = bytes | Callable[[BinaryIO], None]
+
+
+def write_atomic(path: Path, data: Data, *, durable: bool = True) -> None:
     """Readers see the old file or the new one, never a part; a failure leaves no litter.
 
     ``data`` is the content, or a function that writes it to the file it is given.
     ``durable`` waits until the data is on disk (not needed for a cache).
     """
+    write_together([(path, data)], durable=durable)
+
+
+def write_together(files: Sequence[tuple[Path, Data]], *, durable: bool = True) -> None:
+    """Like :func:`write_atomic` for several files that belong together: every one is
+    written in full beside its target first, and only then are they moved into place, in
+    order. So a failure while writing (a full disk, a read-only folder) changes none."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, data in files:
+            staged.append((_stage(path, data, durable), path))
+        for temporary, path in staged:
+            os.replace(temporary, path)
+    except OSError as exc:
+        raise KamError(f"cannot write {exc.filename or path}: {exc.strerror or exc}") from None
+    finally:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+
+
+def _stage(path: Path, data: Data, durable: bool) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    temporary = Path(name)
     try:
         with os.fdopen(handle, "wb") as out:
             if isinstance(data, bytes):
@@ -143,7 +183,7 @@ def write_atomic(
             if durable:
                 os.fsync(out.fileno())
         os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+    return temporary

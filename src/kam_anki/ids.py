@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from kam_anki.parse import headings, split_id
+from kam_anki.parse import outline, split_id
 
 _GERMAN = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"}
@@ -44,7 +44,7 @@ def add_ids(text: str, taken: Iterable[str]) -> tuple[str, list[str]]:
     pieces = _LINE_END.split(text)  # [line, sep, line, sep, ..., line]
     lines = pieces[0::2]
     added: list[str] = []
-    for heading in headings([unicodedata.normalize("NFC", line) for line in lines]):
+    for heading in outline([unicodedata.normalize("NFC", line) for line in lines]).headings:
         question, card_id = split_id(heading.text)
         if heading.level != 2 or card_id is not None or not question:
             continue

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kam_anki.errors import ContentError, Diagnostic
 from kam_anki.model import Card, SourceFile
 
+# The subdeck where removed cards (tombstones) go for a learner who never had them.
+REMOVED_CHAPTER = "Entfernt"
 CARD_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _MARKERS = frozenset("#`~")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_HEADING = re.compile(r"^ {0,3}(#{1,2})(?:[ \t]+(.*?))?[ \t]*$")
-_CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
-_ID_SUFFIX = re.compile(r"[ \t]*\{#([^}]*)\}$")
+_HEADING = re.compile(r"^ {0,3}(#{1,2})(?:[ \t]+(.*))?$")  # on a line without trailing blanks
+_CLOSING_HASHES = re.compile(r"(?:^|[ \t])#+$")  # on text without trailing blanks
+_ID_SUFFIX = re.compile(r"\{#([^}]*)\}$")
 
 
 def decode(data: bytes, path: str) -> str:
@@ -47,13 +49,25 @@ class Heading:
     text: str  # without the closing hashes
 
 
-def headings(lines: Sequence[str]) -> Iterator[Heading]:
-    """ATX headings of level 1 and 2, skipping fenced code blocks."""
+@dataclass(frozen=True, slots=True)
+class Outline:
+    headings: list[Heading]  # of level 1 and 2, outside fenced code
+    unclosed_fence: int | None  # 0-based line of a code fence that is never closed
+    hidden: int  # heading lines inside that unclosed fence
+
+
+def outline(lines: Sequence[str]) -> Outline:
+    """The headings of level 1 and 2 that structure a file, skipping fenced code blocks."""
+    found: list[Heading] = []
     fence: str | None = None
-    for index, line in enumerate(lines):
-        if line.lstrip(" ")[:1] not in _MARKERS:  # most lines: no regex needed
+    opened, hidden = 0, 0
+    for index, raw in enumerate(lines):
+        if raw.lstrip(" ")[:1] not in _MARKERS:  # most lines: no regex needed
             continue
+        line = raw.rstrip(" \t")
         opening = _FENCE.match(line)
+        if opening is not None and opening.group(1)[0] == "`" and "`" in line[opening.end() :]:
+            opening = None  # ```code``` on one line is inline code, not a fence (CommonMark)
         if fence is not None:
             if (
                 opening is not None
@@ -62,14 +76,17 @@ def headings(lines: Sequence[str]) -> Iterator[Heading]:
                 and not line[opening.end() :].strip()
             ):
                 fence = None
+            elif _HEADING.match(line):
+                hidden += 1
             continue
         if opening:
-            fence = opening.group(1)
+            fence, opened, hidden = opening.group(1), index, 0
             continue
         match = _HEADING.match(line)
         if match:
             text = _CLOSING_HASHES.sub("", match.group(2) or "").strip()
-            yield Heading(index, len(match.group(1)), text)
+            found.append(Heading(index, len(match.group(1)), text))
+    return Outline(found, opened if fence is not None else None, hidden)
 
 
 def split_id(heading: str) -> tuple[str, str | None]:
@@ -77,7 +94,8 @@ def split_id(heading: str) -> tuple[str, str | None]:
     match = _ID_SUFFIX.search(heading)
     if match is None:
         return heading, None
-    return _CLOSING_HASHES.sub("", heading[: match.start()]).strip(), match.group(1).strip()
+    question = _CLOSING_HASHES.sub("", heading[: match.start()].rstrip())
+    return question.strip(), match.group(1).strip()
 
 
 def parse_file(source: SourceFile) -> tuple[list[Card], list[Diagnostic]]:
@@ -90,12 +108,21 @@ def parse_file(source: SourceFile) -> tuple[list[Card], list[Diagnostic]]:
         found.append(Diagnostic(source.path, index + 1, "error", message))
 
     chapter: str | None = None
-    marks = list(headings(lines))
+    structure = outline(lines)
+    marks = structure.headings
+    if structure.unclosed_fence is not None and structure.hidden:
+        error(
+            structure.unclosed_fence,
+            f"code block opened here is never closed: it hides {structure.hidden} heading(s) "
+            "below (close it with the same fence)",
+        )
     for position, heading in enumerate(marks):
         if heading.level == 1:
             chapter = heading.text
-            if not chapter:
-                error(heading.index, "empty chapter title")
+            if any(not part.strip() for part in chapter.split("::")):
+                error(heading.index, "empty chapter title (or an empty part around '::')")
+            elif chapter == REMOVED_CHAPTER:
+                error(heading.index, f"chapter title {chapter!r} is kept for removed cards")
             continue
         end = marks[position + 1].index if position + 1 < len(marks) else len(lines)
         body = lines[heading.index + 1 : end]

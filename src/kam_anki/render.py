@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from html import escape
+from html import escape, unescape
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -23,12 +23,16 @@ CONVERTER_VERSION = "1"
 _PASTED_BULLET = re.compile(r"^([ \t]*)[•◦▪‣–](?:[ \t]+|$)")
 _LIST_ITEM = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
 _LABEL = re.compile(r"^[^\s:][^:\n]{0,38}:$")
-# Markup that would run code or load something in Anki's web view, even with HTML allowed.
+# Markup that would run code or load something in Anki's web view, even with HTML allowed:
+# looked for after entities are decoded and blanks and control characters dropped, as a
+# browser reads "jav&#x61;script:" or "java\tscript:".
 _DANGEROUS_HTML = re.compile(
-    r"<\s*/?\s*(?:script|iframe|object|embed|style|link|meta|base|form)\b"
-    r"|\son[a-z]+\s*=|javascript:|vbscript:",
+    r"<\s*/?\s*(?:script|iframe|object|embed|style|link|meta|base|form|svg|math)\b"
+    r"|[\s/\"']on[a-z]+\s*=",
     re.IGNORECASE,
 )
+_SCRIPT_URL = re.compile(r"(?:java|vb)script:|data:text/html", re.IGNORECASE)
+_BLANKS = re.compile(r"[\x00-\x20\x7f]+")
 
 # (src as written, 1-based line in the answer) -> the src to put into the field
 ImageResolver = Callable[[str, int], str]
@@ -87,7 +91,8 @@ def _mark_labels(state: StateCore) -> None:
 def _defuse_html(state: StateCore) -> None:
     """With raw HTML allowed, markup that could run code is still shown as text."""
     for part in _html_tokens(state.tokens):
-        if _DANGEROUS_HTML.search(part.content):
+        decoded = unescape(part.content)
+        if _DANGEROUS_HTML.search(decoded) or _SCRIPT_URL.search(_BLANKS.sub("", decoded)):
             part.type = "text"
 
 

@@ -97,12 +97,14 @@ class Stamper:
         """The next state, with tombstones for cards that are gone, and what changed."""
         old, now = self.old, self.now
         removed_now = sorted(set(old.cards) - set(self.cards))
+        # Forgetting applies to tombstones the learner has had a chance to see: a card
+        # removed in this very build always gets one.
         tombstones: dict[str, Stamp] = {}
         if not forget_removed:
             tombstones = {k: v for k, v in old.removed.items() if k not in self.cards}
-            for card_id in removed_now:
-                gone = old.cards[card_id]
-                tombstones[card_id] = Stamp("removed", max(now, gone.mod + 1), gone.question)
+        for card_id in removed_now:
+            gone = old.cards[card_id]
+            tombstones[card_id] = Stamp("removed", max(now, gone.mod + 1), gone.question)
         notetype = self._stamp(notetype_digest, "", old.notetype)
         state = State(old.epoch, notetype, self.cards, dict(sorted(tombstones.items())))
         changes = Changes(
@@ -137,9 +139,9 @@ def dump_state(state: State, out: TextIO) -> None:
     out.write("\n}\n")
 
 
-def load_state(text: str, path: str) -> State:
+def load_state(raw: bytes, path: str) -> State:
     try:
-        data = json.loads(text)
+        data = json.loads(raw.decode("utf-8"))
         if data.get("format") != _FORMAT:
             raise ValueError(f"unsupported format {data.get('format')!r}")
 
@@ -157,13 +159,14 @@ def load_state(text: str, path: str) -> State:
         )
     except json.JSONDecodeError as exc:
         raise ContentError.at(path, exc.lineno, f"corrupt lock file: {exc.msg}") from None
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # UnicodeError too
         raise ContentError.at(
             path, 1, f"corrupt lock file ({exc}): restore it from git, do not delete it"
         ) from None
 
 
 def _int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected an integer, got {value!r}")
+    """A time in seconds: Anki's note ids are milliseconds in a signed 64-bit integer."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**12:
+        raise ValueError(f"expected a time in seconds, got {value!r}")
     return value

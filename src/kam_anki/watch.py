@@ -12,8 +12,10 @@ from pathlib import Path
 
 import watchfiles
 
-SOURCE_SUFFIXES = (".md",)
-CONFIG_NAME = "deck.toml"
+from kam_anki.build import IMAGE_TYPES
+from kam_anki.files import CONFIG_NAME
+
+SOURCE_SUFFIXES = (".md", *IMAGE_TYPES)
 
 # A save usually arrives as a few events (editors write a temporary file, then rename): wait
 # this long for quiet before rebuilding, but never longer than DEBOUNCE_MS in all.
@@ -23,12 +25,12 @@ IDLE_MS = 100
 
 
 def is_source(path: str | Path) -> bool:
-    """Markdown and deck.toml count; the lock file, which a build writes, must not (or every
-    build would trigger the next), nor do editors' hidden swap and backup files."""
+    """Markdown, images and deck.toml count; the lock file, which a build writes, must not
+    (or every build would trigger the next), nor do editors' hidden swap and backup files."""
     name = Path(path).name
     if name.startswith((".", "#")) or name.endswith("~"):
         return False
-    return name == CONFIG_NAME or name.endswith(SOURCE_SUFFIXES)
+    return name == CONFIG_NAME or name.lower().endswith(SOURCE_SUFFIXES)
 
 
 def _source_filter(_change: watchfiles.Change, path: str) -> bool:
