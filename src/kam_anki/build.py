@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
+import signal
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -191,6 +192,10 @@ _WORKER: _Context | None = None  # set in each worker process when it starts
 def _start_worker(context: _Context) -> None:
     global _WORKER
     _WORKER = context
+    # The parent handles Ctrl-C and cleans up; it ends its workers with SIGTERM, which
+    # must simply end them (not run a handler inherited from the command line).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _check_in_worker(task: tuple[SourceFile, str]) -> Checked:
