@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
@@ -65,7 +65,8 @@ def _reporting(command: Callable[P, R]) -> Callable[P, R]:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
         except OSError as exc:
-            click.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
             sys.exit(1)
         except Exception as exc:  # a bug: still no traceback for the user, but a report
             click.echo(
@@ -79,11 +80,8 @@ def _reporting(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def _show(root: Path, diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
-    lines = [
-        f"{(root / d.path).as_posix() if d.path else root.as_posix()}:{d.line}: "
-        f"{d.severity}: {d.message}"
-        for d in diagnostics
-    ]
+    """Diagnostics name files relative to the content folder; the user sees them from here."""
+    lines = [str(replace(d, path=(root / d.path).as_posix())) for d in diagnostics]
     if lines:
         click.echo("\n".join(lines), err=True)
 
