@@ -17,12 +17,11 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
 # Bumped whenever the HTML for the same Markdown may differ: it is part of every cache key.
-CONVERTER_VERSION = "2"
+CONVERTER_VERSION = "1"
 
 # Bullets pasted from PDFs, slides and Word are list items too.
 _PASTED_BULLET = re.compile(r"^([ \t]*)[•◦▪‣–](?:[ \t]+|$)")
 _LIST_ITEM = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
-_SUFFIX_WORD = re.compile(r"(?<=\s)(-\w+)")
 _LABEL = re.compile(r"^[^\s:][^:\n]{0,38}:$")
 # Markup that would run code or load something in Anki's web view, even with HTML allowed:
 # looked for after entities are decoded and blanks and control characters dropped, as a
@@ -89,28 +88,6 @@ def _mark_labels(state: StateCore) -> None:
             token.children = [opening, first, closing, *children[1:]]
 
 
-def _keep_suffix_words(state: StateCore) -> None:
-    """German shortens "Kundengewinnung und -sicherung": the "-sicherung" must not be
-    split after its hyphen, which would leave a lone "-" at the end of a line."""
-    for token in state.tokens:
-        if token.type != "inline" or not token.children:
-            continue
-        children: list[Token] = []
-        for child in token.children:
-            if child.type != "text" or " -" not in child.content:
-                children.append(child)
-                continue
-            for number, part in enumerate(_SUFFIX_WORD.split(child.content)):
-                if number % 2 == 0:
-                    if part:
-                        children.append(Token("text", "", 0, content=part))
-                else:
-                    children.append(Token("nobr_open", "span", 1, attrs={"class": "nobr"}))
-                    children.append(Token("text", "", 0, content=part))
-                    children.append(Token("nobr_close", "span", -1))
-        token.children = children
-
-
 def _defuse_html(state: StateCore) -> None:
     """With raw HTML allowed, markup that could run code is still shown as text."""
     for part in _html_tokens(state.tokens):
@@ -132,7 +109,6 @@ def _html_tokens(tokens: Sequence[Token]) -> list[Token]:
 def _markdown(allow_html: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": allow_html, "breaks": True, "typographer": False})
     md.core.ruler.push("kam_labels", _mark_labels)
-    md.core.ruler.push("kam_suffix_words", _keep_suffix_words)
     if allow_html:
         md.core.ruler.push("kam_defuse_html", _defuse_html)
     return md
