@@ -152,6 +152,8 @@ Examples:
   kam-anki build --dry-run       show what an import would change, write nothing
   kam-anki check --strict        validate; warnings count as errors
   kam-anki ids                   add a card id to every heading without one
+  kam-anki preview --open        see every card before importing
+  kam-anki watch                 rebuild deck and preview on every save
 """,
 )
 @click.version_option(__version__, prog_name="kam-anki")
