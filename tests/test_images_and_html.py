@@ -26,6 +26,17 @@ def png(red: int) -> bytes:
     )
 
 
+def imported_answer(tmp_path: Path, search: str) -> str:
+    """The Antwort field of the one note ``search`` finds after importing the built deck."""
+    col = open_collection(tmp_path / "desktop.anki2")
+    try:
+        import_apkg(col, tmp_path / "kam.apkg")
+        (note_id,) = col.find_notes(search)
+        return str(col.get_note(note_id)["Antwort"])
+    finally:
+        col.close()
+
+
 def test_images_with_the_same_name_in_two_folders_arrive_in_anki_media(
     content: Path, tmp_path: Path, build: Build
 ) -> None:
@@ -68,14 +79,10 @@ def test_dangerous_html_is_shown_as_text_even_when_html_is_allowed(
         encoding="utf-8",
     )
     build()
-    col = open_collection(tmp_path / "desktop.anki2")
-    import_apkg(col, tmp_path / "kam.apkg")
-    (note_id,) = col.find_notes("Quelle:html.md*")
-    answer = col.get_note(note_id)["Antwort"]
+    answer = imported_answer(tmp_path, "Quelle:html.md*")
     assert "<script" not in answer and "&lt;script&gt;" in answer
     assert "<img" not in answer and "<a href" not in answer and "<svg" not in answer
     assert "<b>fett</b>" in answer  # harmless markup stays, as the author allowed
-    col.close()
 
 
 def test_raw_html_is_escaped_by_default(content: Path, tmp_path: Path, build: Build) -> None:
@@ -83,13 +90,9 @@ def test_raw_html_is_escaped_by_default(content: Path, tmp_path: Path, build: Bu
         "# HTML\n\n## Frage {#html}\n\n<i onclick=alert(1)>x</i> <b>y</b>\n", encoding="utf-8"
     )
     build()
-    col = open_collection(tmp_path / "desktop.anki2")
-    import_apkg(col, tmp_path / "kam.apkg")
-    (note_id,) = col.find_notes("Quelle:html.md*")
-    assert col.get_note(note_id)["Antwort"] == (
+    assert imported_answer(tmp_path, "Quelle:html.md*") == (
         "<p>&lt;i onclick=alert(1)&gt;x&lt;/i&gt; &lt;b&gt;y&lt;/b&gt;</p>\n"
     )
-    col.close()
 
 
 def test_image_named_in_decomposed_unicode_on_disk_is_found(
@@ -100,8 +103,5 @@ def test_image_named_in_decomposed_unicode_on_disk_is_found(
         "# Bilder\n\n## Wie groß? {#groesse}\n\n![Größe](Größe.png)\n", encoding="utf-8"
     )
     build()
-    col = open_collection(tmp_path / "desktop.anki2")
-    import_apkg(col, tmp_path / "kam.apkg")
-    (note_id,) = col.find_notes("Quelle:bild.md*")
-    assert f"kam-{hashlib.sha256(png(30)).hexdigest()[:20]}.png" in col.get_note(note_id)["Antwort"]
-    col.close()
+    answer = imported_answer(tmp_path, "Quelle:bild.md*")
+    assert f"kam-{hashlib.sha256(png(30)).hexdigest()[:20]}.png" in answer

@@ -28,17 +28,18 @@ class Content:
     config: DeckConfig
     previous: State | None
     assets: Assets
+    paths: tuple[Path, ...]  # the Markdown files, found once
 
     @property
     def lock_path(self) -> Path:
         return self.root / LOCK_NAME
 
     def markdown_bytes(self) -> int:
-        return sum(path.stat().st_size for path in markdown_paths(self.root))
+        return sum(path.stat().st_size for path in self.paths)
 
     def sources(self) -> Iterator[SourceFile]:
         """The Markdown files in sorted path order, read one at a time as they are needed."""
-        for path in markdown_paths(self.root):
+        for path in self.paths:
             name = relative(path, self.root)
             yield SourceFile(name, decode(path.read_bytes(), name))
 
@@ -81,7 +82,7 @@ def read_content(root: Path) -> Content:
     if not config_path.is_file():
         raise ContentError.at(CONFIG_NAME, 1, f"missing {CONFIG_NAME} in {root}")
     config = parse_config(decode(config_path.read_bytes(), CONFIG_NAME), CONFIG_NAME)
-    return Content(root, config, read_state(root), read_assets(root))
+    return Content(root, config, read_state(root), read_assets(root), tuple(markdown_paths(root)))
 
 
 def read_state(root: Path) -> State | None:

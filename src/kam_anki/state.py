@@ -43,10 +43,6 @@ class Changes:
     unchanged: int
     notetype_changed: bool
 
-    @property
-    def any(self) -> bool:
-        return bool(self.added or self.changed or self.removed or self.notetype_changed)
-
 
 def first_epoch(previous: State | None, now: int) -> int:
     """The deck's first build time: the base of its note and card ids, fixed from then on."""
