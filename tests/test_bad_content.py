@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from anki_helpers import import_apkg, open_collection
 from kam_anki.cache import CACHE_DIR
+from kam_anki.history import ISSUED_NAME
 from kam_anki.cli import main
 from kam_anki.files import write_atomic
 
@@ -205,7 +206,8 @@ def test_bad_content_gives_message_exit_1_and_keeps_last_good_deck(
     assert out.read_bytes() == good
     if "lock" not in case:
         assert (content / "kam-anki.lock").read_bytes() == lock
-    assert sorted(os.listdir(out.parent)) == [CACHE_DIR, "kam.apkg"] and os.listdir(scratch) == []
+    assert sorted(os.listdir(out.parent)) == [CACHE_DIR, ISSUED_NAME, "kam.apkg"]
+    assert os.listdir(scratch) == []
     check = CliRunner().invoke(main, ["check", "--content", str(content)])
     assert check.exit_code == 1
 
@@ -289,19 +291,21 @@ def test_a_lock_that_cannot_be_written_leaves_the_last_good_package(
     assert run_build(content, out)[0] == 0
     good = out.read_bytes()
     append(CARDS, "\n## Neu {#neu}\n\n- a\n")(content)
-    staging = tempfile.mkstemp
+    replace = os.replace
 
-    def refuse_lock(*args: Any, **kwargs: Any) -> tuple[int, str]:
-        if kwargs.get("prefix", "").startswith(".kam-anki.lock"):
-            raise PermissionError(13, "Permission denied")
-        return staging(*args, **kwargs)
+    def refuse_lock(source: Any, target: Any) -> None:
+        # What a read-only content/ does (root, who runs CI, is never refused for real).
+        if Path(target).name == "kam-anki.lock":
+            raise PermissionError(13, "Permission denied", str(target))
+        replace(source, target)
 
-    monkeypatch.setattr(tempfile, "mkstemp", refuse_lock)
+    monkeypatch.setattr(os, "replace", refuse_lock)
     result = CliRunner().invoke(main, ["build", "--content", str(content), "-o", str(out)])
     assert result.exit_code == 1
     assert f"error: cannot write {content / 'kam-anki.lock'}: Permission denied" in result.output
     assert out.read_bytes() == good
-    assert sorted(os.listdir(tmp_path)) == [CACHE_DIR, "content", "kam.apkg"]
+    assert sorted(os.listdir(tmp_path)) == [CACHE_DIR, ISSUED_NAME, "content", "kam.apkg"]
+    assert sorted(os.listdir(content)) == ["deck.toml", "kam-anki.lock", "key-account-management.md"]
 
 
 def test_interrupted_write_leaves_old_file_and_no_litter(

@@ -84,6 +84,7 @@ def test_dry_run_writes_no_cache(content: Path, tmp_path: Path, build: Build) ->
 
 def test_parallel_render_gives_the_same_package_as_one_process(tmp_path: Path) -> None:
     from kam_anki.build import build
+    from kam_anki.files import temporary_file
     from kam_anki.model import DeckConfig, SourceFile
     from kam_anki.notetype import default_notetype
     from kam_anki.package import PackageWriter
@@ -104,7 +105,10 @@ def test_parallel_render_gives_the_same_package_as_one_process(tmp_path: Path) -
     for jobs in (1, 2):
         scratch = tmp_path / f"jobs{jobs}"
         scratch.mkdir()
-        with PackageWriter(config, default_notetype(), 1_700_000_000, scratch) as writer:
+        with (
+            temporary_file(scratch, ".anki2") as path,
+            PackageWriter(config, default_notetype(), 1_700_000_000, path) as writer,
+        ):
             result = build(
                 config, default_notetype(), sources, None, 1_700_000_000, jobs=jobs, sink=writer.add
             )

@@ -11,6 +11,7 @@ import pytest
 
 from anki_helpers import import_apkg, open_collection
 from kam_anki import notetype
+from kam_anki.files import temporary_file
 from kam_anki.model import DeckConfig, Note
 from kam_anki.package import PackageWriter, guid
 
@@ -48,7 +49,10 @@ def note(card_id: str, answer: str, mod: int) -> Note:
 
 def package(tmp_path: Path, notes: list[Note], **media: bytes) -> bytes:
     out = io.BytesIO()
-    with PackageWriter(CONFIG, notetype.default_notetype(), 1_700_000_000, tmp_path) as writer:
+    with (
+        temporary_file(tmp_path, ".anki2") as scratch,
+        PackageWriter(CONFIG, notetype.default_notetype(), 1_700_000_000, scratch) as writer,
+    ):
         for one in notes:
             writer.add(one)
         writer.write(out, 5, media)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from kam_anki.build import build
 from kam_anki.cli import main
 from kam_anki.errors import ContentError
+from kam_anki.files import temporary_file
 from kam_anki.model import Assets, DeckConfig, Note, SourceFile
 from kam_anki.notetype import default_notetype
 from kam_anki.package import PackageWriter
@@ -116,7 +117,10 @@ def test_any_markdown_builds_or_raises_content_error(
     sources = [SourceFile(name, decode(text.encode(), name)) for name, text in files.items()]
     notes: list[Note] = []
 
-    with PackageWriter(config, NOTETYPE, 1_700_000_000, scratch) as writer:
+    with (
+        temporary_file(scratch, ".anki2") as path,
+        PackageWriter(config, NOTETYPE, 1_700_000_000, path) as writer,
+    ):
 
         def sink(note: Note) -> None:
             notes.append(note)
@@ -195,7 +199,7 @@ def built_digest(order: list[str]) -> str:
         result = CliRunner().invoke(
             main,
             ["build", "--content", str(content), "-o", f"{folder}/k.apkg"],
-            env={"SOURCE_DATE_EPOCH": "1"},
+            env={"SOURCE_DATE_EPOCH": "1700000000"},
         )
         assert result.exit_code == 0, result.output
         return hashlib.sha256(Path(folder, "k.apkg").read_bytes()).hexdigest()

@@ -6,6 +6,7 @@ import hashlib
 import posixpath
 import re
 import signal
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from kam_anki.model import Assets, Card, Checked, DeckConfig, Note, Place, Sourc
 from kam_anki.notetype import NoteType
 from kam_anki.parse import REMOVED_CHAPTER, parse_file
 from kam_anki.render import render_answer, render_question, render_text
-from kam_anki.state import Changes, Stamp, Stamper, State
+from kam_anki.state import LOCK_NAME, Changes, Issued, Stamp, Stamper, State
 
 REMOVED_TAG = "kam::entfernt"
 REMOVED_ANSWER = (
@@ -242,11 +243,13 @@ def build(
     forget_removed: bool = False,
     jobs: int = 1,
     sink: Callable[[Note], None] | None = None,
+    issued: Issued | None = None,
 ) -> Result:
     """Check and render every card; raises :class:`ContentError` with every error found.
 
     ``sources`` are consumed one file at a time, in the order given (sorted by path).
-    ``cache`` holds files checked before; ``jobs`` is how many processes render. Each note,
+    ``cache`` holds files checked before; ``jobs`` is how many processes render. ``issued``
+    is what was shipped before besides ``previous`` (see :mod:`kam_anki.history`). Each note,
     with its time, goes to ``sink`` in package order as soon as it is ready (tombstones
     last), so a large deck is never held in memory; after an error, discard what it got.
     """
@@ -261,7 +264,7 @@ def build(
 
     found: list[Diagnostic] = []
     places: list[Place] = []
-    stamper = Stamper(previous, now)
+    stamper = Stamper(previous, now, issued)
     media: dict[str, bytes] = {}
     first_id: dict[str, Place] = {}
     first_question: dict[bytes, Place] = {}
@@ -282,6 +285,7 @@ def build(
     if errors:
         raise ContentError(errors)
     state, changes = stamper.finish(notetype.digest, forget_removed=forget_removed)
+    problems += _clock_warnings(previous, state, changes, now)
     if sink is not None:
         for card_id, stamp in state.removed.items():
             sink(tombstone_note(config, card_id, stamp))
@@ -311,3 +315,54 @@ def _duplicates(
         message = f"same question as {other.path}:{other.line} ({other.id})"
         found.append(Diagnostic(place.path, place.line, "warning", message))
     return found
+
+
+def _clock_warnings(
+    previous: State | None, state: State, changes: Changes, now: int
+) -> list[Diagnostic]:
+    """What a wrong clock did to the times, and what that means for learners."""
+    found = []
+    if previous is not None and previous.epoch != state.epoch:
+        found.append(
+            Diagnostic(
+                LOCK_NAME,
+                1,
+                "warning",
+                f"the lock's epoch {previous.epoch} is no valid base for Anki's note ids; "
+                f"it is now {state.epoch} (notes are matched by GUID: learners lose nothing)",
+            )
+        )
+    if not changes.ahead:
+        return found
+    latest = max(seconds for _, seconds in changes.ahead)
+    names = ", ".join(key or "(note type)" for key, _ in changes.ahead[:10])
+    more = f" and {len(changes.ahead) - 10} more" if len(changes.ahead) > 10 else ""
+    found.append(
+        Diagnostic(
+            LOCK_NAME,
+            1,
+            "warning",
+            f"{len(changes.ahead)} time(s) in this deck lie up to {_duration(latest)} ahead of "
+            f"this machine's clock ({_utc(now)}): {names}{more}.\n"
+            "  Either an earlier build ran on a clock that was ahead, or this clock is behind.\n"
+            f"  Until {_utc(now + latest)}, importing this deck replaces a learner's own edits "
+            "in Anki to these cards, even where their Markdown did not change; changes to the "
+            "Markdown still arrive.\n"
+            "  If this clock is behind, set it right (e.g. turn on network time) and build "
+            "again. If it is right, tell learners not to edit these cards in Anki before then.",
+        )
+    )
+    return found
+
+
+def _utc(seconds: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(seconds))
+
+
+def _duration(seconds: int) -> str:
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"

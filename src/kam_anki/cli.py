@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 import click
 
 from kam_anki import __version__
-from kam_anki.errors import ContentError, Diagnostic, KamError
+from kam_anki.errors import ContentError, Diagnostic, KamError, UsageError
 
 if TYPE_CHECKING:
     from kam_anki.build import Result
     from kam_anki.files import Content, DirectoryCache
     from kam_anki.model import Note
     from kam_anki.notetype import NoteType
+    from kam_anki.state import Issued
 
 DEFAULT_OUTPUT = Path("build/kam.apkg")
 PREVIEW = Path("build/preview.html")
@@ -61,6 +62,9 @@ def _reporting(command: Callable[P, R]) -> Callable[P, R]:
             root = click.get_current_context().params.get("content_dir", Path("content"))
             _show(root, exc.diagnostics)
             sys.exit(1)
+        except UsageError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
         except KamError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
@@ -101,6 +105,7 @@ def _build(
     writes: bool = False,
     sink: Callable[[Note], None] | None = None,
     forget_removed: bool = False,
+    issued: Issued | None = None,
 ) -> _Built:
     """What ``build``, ``check``, ``preview`` and ``watch`` share: check and render, with
     the file cache that lives beside ``output`` (filled only if the command ``writes``)."""
@@ -118,6 +123,7 @@ def _build(
         assets=content.assets,
         cache=cache,
         forget_removed=forget_removed,
+        issued=issued if issued is not None else _issued(content, output),
         jobs=jobs_for(_cores(), content.markdown_bytes(), len(cache)),
         sink=sink,
     )
@@ -132,16 +138,15 @@ def _cores() -> int:
 
 
 def _now(content: Content) -> int:
-    """The clock; for a first build (no lock file yet) ``SOURCE_DATE_EPOCH`` if it is set.
+    from kam_anki.state import build_time
 
-    Later builds take the clock: a changed card must be newer than the learner's own edits.
-    """
-    value = os.environ.get("SOURCE_DATE_EPOCH")
-    if not value or content.previous is not None:
-        return int(time.time())
-    if not value.isdigit():
-        raise click.UsageError(f"SOURCE_DATE_EPOCH must be whole seconds, not {value!r}")
-    return int(value)
+    return build_time(time.time(), os.environ.get("SOURCE_DATE_EPOCH"), content.previous)
+
+
+def _issued(content: Content, output: Path) -> Issued:
+    from kam_anki.files import read_issued
+
+    return read_issued(content.root, output.parent)
 
 
 @click.group(
@@ -180,10 +185,19 @@ def _interrupt(number: int, frame: object) -> None:
 @_reporting
 def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) -> None:
     """Build the .apkg from the Markdown in CONTENT."""
-    from kam_anki.files import as_text, read_content, write_together
+    from kam_anki.cache import CACHE_DIR
+    from kam_anki.files import (
+        as_text,
+        output_lock,
+        read_content,
+        sweep,
+        temporary_file,
+        write_together,
+    )
+    from kam_anki.history import ISSUED_NAME, dump_issued
     from kam_anki.notetype import default_notetype
     from kam_anki.package import PackageWriter
-    from kam_anki.state import dump_state, first_epoch
+    from kam_anki.state import dump_state, first_epoch, issued_by, merge_issued
 
     content, notetype = read_content(content_dir), default_notetype()
     now = _now(content)
@@ -191,28 +205,42 @@ def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) 
         result = _build(content, notetype, output, now, forget_removed=forget_removed).result
         _report(content, result, dry_run)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    epoch = first_epoch(content.previous, now)
-    with PackageWriter(content.config, notetype, epoch, output.parent) as package:
-        built = _build(
-            content,
-            notetype,
-            output,
-            now,
-            writes=True,
-            sink=package.add,
-            forget_removed=forget_removed,
-        )
-        result = built.result
-        _report(content, result, dry_run)
-        # The package and the lock change together or not at all.
-        write_together(
-            [
-                (output, lambda out: package.write(out, result.state.notetype.mod, result.media)),
-                (content.lock_path, as_text(lambda out: dump_state(result.state, out))),
-            ]
-        )
-    built.cache.keep_only(result.cache_keys)
+    folder = output.parent
+    with output_lock(folder):
+        sweep(folder, folder / CACHE_DIR, content_dir)
+        issued = _issued(content, output)
+        epoch = first_epoch(content.previous, now)
+        with (
+            temporary_file(folder, ".anki2") as scratch,
+            PackageWriter(content.config, notetype, epoch, scratch) as package,
+        ):
+            built = _build(
+                content,
+                notetype,
+                output,
+                now,
+                writes=True,
+                sink=package.add,
+                forget_removed=forget_removed,
+                issued=issued,
+            )
+            result = built.result
+            shipped = merge_issued([issued, issued_by(result.state)])
+            notetype_mod = result.state.notetype.mod
+            _report(content, result, dry_run)
+            # The package and the lock change together or not at all: all three are written
+            # in full in the output folder first. The record of what was shipped moves first
+            # (alone, it only makes a later build stamp anew), the package last (content/
+            # may refuse the lock; the output folder just took a file).
+            write_together(
+                [
+                    (folder / ISSUED_NAME, as_text(lambda out: dump_issued(shipped, out))),
+                    (content.lock_path, as_text(lambda out: dump_state(result.state, out))),
+                    (output, lambda out: package.write(out, notetype_mod, result.media)),
+                ],
+                stage_in=folder,
+            )
+        built.cache.keep_only(result.cache_keys)
     with output.open("rb") as written:
         digest = hashlib.file_digest(written, "sha256").hexdigest()
     click.echo(f"sha256 {digest}  {output.as_posix()}")

@@ -25,6 +25,10 @@ class KamError(Exception):
     """Base of every error kam-anki reports to the user (exit status 1)."""
 
 
+class UsageError(KamError):
+    """The command was called wrongly (an option, an environment variable): exit status 2."""
+
+
 class ContentError(KamError):
     """The content cannot be built; carries every error found, not just the first."""
 

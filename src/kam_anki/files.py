@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import subprocess
 import tempfile
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -15,11 +19,16 @@ from kam_anki.build import IMAGE_TYPES
 from kam_anki.cache import dump_checked, load_checked
 from kam_anki.config import parse_config
 from kam_anki.errors import ContentError, KamError
+from kam_anki.history import ISSUED_NAME, from_lock_log, load_issued
 from kam_anki.model import Assets, Checked, DeckConfig, SourceFile
 from kam_anki.parse import decode
-from kam_anki.state import LOCK_NAME, State, load_state
+from kam_anki.state import LOCK_NAME, Issued, State, load_state, merge_issued
 
 CONFIG_NAME = "deck.toml"
+# Every temporary file kam-anki makes starts with this: what a killed build leaves behind is
+# recognised and removed by the next build (see output_lock).
+TEMP_PREFIX = ".kam-anki-tmp-"
+_LOCK_WAIT = 30.0  # seconds to wait for another build writing to the same folder
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,73 @@ def read_state(root: Path) -> State | None:
     return load_state(lock.read_bytes(), LOCK_NAME) if lock.is_file() else None
 
 
+def read_issued(root: Path, output_dir: Path) -> Issued:
+    """Every card version shipped before, as far as this checkout can tell: the lock file's
+    git history (every commit reachable from HEAD or any reflog: reverted, reset and
+    stashed ones too) and the record of the builds written to ``output_dir``."""
+    record = output_dir / ISSUED_NAME
+    try:
+        issued = load_issued(record.read_bytes())
+    except OSError:
+        issued = Issued()
+    return merge_issued([from_lock_log(_lock_log(root)), issued])
+
+
+def _lock_log(root: Path) -> str:
+    """``git log -p`` of the lock; empty outside a git checkout or without git."""
+    command = [
+        "git", "-C", str(root), "log", "HEAD", "--reflog", "--format=", "-p", "--unified=0",
+        "--no-color", "--no-ext-diff", "--no-textconv", "--diff-merges=separate",
+        "--", LOCK_NAME,
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else ""
+
+
+@contextmanager
+def output_lock(folder: Path) -> Iterator[None]:
+    """One writing build per output folder at a time. While a build holds the lock, any
+    temporary file of ours in that folder, its cache or ``content/`` was left by a build
+    that was killed (SIGKILL, power loss): it is removed."""
+    import fcntl  # POSIX; imported here so that reading content needs no more than os
+
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + _LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise KamError(
+                        f"{folder}: another kam-anki build has been writing here for "
+                        f"{_LOCK_WAIT:.0f} s; stop it or wait"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(handle)
+
+
+# What kam-anki 0.1 named its temporary files: a killed build of that version left these.
+_LEGACY_TEMPORARY = (".kam-anki-*.anki2", f".{LOCK_NAME}.*.tmp", ".*.apkg.*.tmp", ".*.json.*.tmp")
+
+
+def sweep(*folders: Path) -> None:
+    """Remove what killed builds left in ``folders`` (call it holding :func:`output_lock`)."""
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for pattern in (f"{TEMP_PREFIX}*", *_LEGACY_TEMPORARY):
+            for path in folder.glob(pattern):
+                path.unlink(missing_ok=True)
+
+
 class DirectoryCache:
     """The file cache as a folder of small JSON files, one per checked Markdown file.
 
@@ -150,27 +226,53 @@ def write_atomic(path: Path, data: Data, *, durable: bool = True) -> None:
     write_together([(path, data)], durable=durable)
 
 
-def write_together(files: Sequence[tuple[Path, Data]], *, durable: bool = True) -> None:
+def write_together(
+    files: Sequence[tuple[Path, Data]], *, durable: bool = True, stage_in: Path | None = None
+) -> None:
     """Like :func:`write_atomic` for several files that belong together: every one is
-    written in full beside its target first, and only then are they moved into place, in
-    order. So a failure while writing (a full disk, a read-only folder) changes none."""
+    written in full first, and only then are they moved into place, in order. So a failure
+    while writing (a full disk, a read-only folder) changes none.
+
+    Files are written in ``stage_in`` (default: beside each target), so that a build killed
+    at any moment leaves its temporary files there, never in ``content/``; only where the
+    target lies on another file system are they written beside it.
+    """
     staged: list[tuple[Path, Path]] = []
+    path = files[0][0] if files else Path()
     try:
         for path, data in files:
-            staged.append((_stage(path, data, durable), path))
-        for temporary, path in staged:
-            os.replace(temporary, path)
+            staged.append((_stage(path, data, durable, stage_in or path.parent), path))
+        for index, (temporary, path) in enumerate(staged):
+            try:
+                os.replace(temporary, path)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                temporary.unlink()
+                staged[index] = (_stage(path, files[index][1], durable, path.parent), path)
+                os.replace(staged[index][0], path)
     except OSError as exc:
-        raise KamError(f"cannot write {exc.filename or path}: {exc.strerror or exc}") from None
+        raise KamError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
 
 
-def _stage(path: Path, data: Data, durable: bool) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+@contextmanager
+def temporary_file(folder: Path, suffix: str) -> Iterator[Path]:
+    """An empty file of ours in ``folder``, removed afterwards whatever happens."""
+    handle, name = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=suffix)
+    os.close(handle)
     try:
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def _stage(path: Path, data: Data, durable: bool, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        handle, name = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=f"-{path.name}")
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror, str(path)) from None
     temporary = Path(name)

@@ -2,9 +2,9 @@
 
 genanki's ``Package.write_to_file`` uses one clock time for every note, stamps zip entries
 with the clock and leaves a temporary SQLite file behind. Here notes go one by one into a
-scratch collection (a file, so a deck of any size never sits in memory), each with its own
-time; genanki writes the schema, decks and note type; the zip has fixed entry times, order
-and modes; and the scratch file is removed whatever happens.
+scratch collection (a file the caller provides and removes, so a deck of any size never
+sits in memory), each with its own time; genanki writes the schema, decks and note type;
+and the zip has fixed entry times, order and modes.
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
 import sys
-import tempfile
 import types
 import zipfile
 from collections.abc import Mapping
@@ -60,6 +58,7 @@ class PackageWriter:
     """
 
     def __init__(self, config: DeckConfig, notetype: NoteType, epoch: int, scratch: Path):
+        """``scratch`` is an empty file for the collection while it is being filled."""
         self.config = config
         self.notetype = notetype
         self.first_id = epoch * 1000
@@ -67,10 +66,8 @@ class PackageWriter:
         self.count = 0
         self.notes: list[tuple[object, ...]] = []
         self.cards: list[tuple[object, ...]] = []
-        handle, path = tempfile.mkstemp(dir=scratch, prefix=".kam-anki-", suffix=".anki2")
-        os.close(handle)
-        self.path = Path(path)
-        self.db = sqlite3.connect(path)
+        self.path = scratch
+        self.db = sqlite3.connect(scratch)
         self.db.execute("PRAGMA journal_mode = OFF")  # a scratch file: nothing to recover
         # The schema and the collection row, from genanki; decks and note type come last.
         genanki.Package([]).write_to_db(self.db.cursor(), 0, None)
@@ -85,7 +82,6 @@ class PackageWriter:
         trace: types.TracebackType | None,
     ) -> None:
         self.db.close()
-        self.path.unlink(missing_ok=True)
 
     def add(self, note: Note) -> None:
         note_id = self.first_id + 2 * self.count

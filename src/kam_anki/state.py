@@ -3,19 +3,31 @@
 Anki updates a note on import only if the incoming modification time is strictly newer
 than its own. So each note's time must move forward exactly when its content changes and
 stay put otherwise; the lock file remembers both across builds. Pure: text in, text out.
+
+The lock alone is not enough: ``git revert`` or ``git checkout`` bring back an older lock
+together with older Markdown, and learners already have the newer version. So a card is
+compared with the newest version ever shipped (:class:`Issued`: the lock, its git history
+and a record beside the output, merged), and a new time is always later than that one.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from kam_anki.errors import ContentError
+from kam_anki.errors import ContentError, UsageError
 
 LOCK_NAME = "kam-anki.lock"
 _FORMAT = 1
+REMOVED = "removed"  # the digest of a tombstone
+# Anki's note and card ids are milliseconds since 1970, made from the first build's time:
+# id 0 breaks Anki's Check Database. No Anki collection predates 2001-09-09.
+MIN_TIME = 1_000_000_000
+# A lock time this far ahead of the clock is worth a warning (a few changes within one
+# second legitimately run a little ahead: each must be newer than the last).
+CLOCK_SLACK = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,31 +54,106 @@ class Changes:
     removed: tuple[tuple[str, str], ...]
     unchanged: int
     notetype_changed: bool
+    # Cards (and "" for the note type) whose time lies ahead of the clock, by how many seconds.
+    ahead: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """The newest stamp ever shipped for each card id (tombstones included) and for the note
+    type, as far as the build can see: what a learner who imported every build has."""
+
+    cards: Mapping[str, Stamp] = field(default_factory=dict)
+    notetype: Stamp | None = None
+
+
+def newest(*stamps: Stamp | None) -> Stamp | None:
+    """The stamp with the latest time (the first of equals)."""
+    found: Stamp | None = None
+    for stamp in stamps:
+        if stamp is not None and (found is None or stamp.mod > found.mod):
+            found = stamp
+    return found
+
+
+def merge_issued(records: Iterable[Issued]) -> Issued:
+    cards: dict[str, Stamp] = {}
+    notetype: Stamp | None = None
+    for record in records:
+        for card_id, stamp in record.cards.items():
+            best = newest(cards.get(card_id), stamp)
+            assert best is not None
+            cards[card_id] = best
+        notetype = newest(notetype, record.notetype)
+    return Issued(cards, notetype)
+
+
+def issued_by(state: State) -> Issued:
+    """What a build that wrote ``state`` shipped."""
+    return Issued({**state.cards, **state.removed}, state.notetype)
 
 
 def first_epoch(previous: State | None, now: int) -> int:
-    """The deck's first build time: the base of its note and card ids, fixed from then on."""
-    return previous.epoch if previous is not None else now
+    """The deck's first build time: the base of its note and card ids, fixed from then on.
+
+    A lock whose epoch Anki cannot take as an id base (a first build with
+    ``SOURCE_DATE_EPOCH=0``) gets a new one: notes are matched by GUID, not by id, so only
+    new learners' note ids change.
+    """
+    if previous is not None and previous.epoch >= MIN_TIME:
+        return previous.epoch
+    return now
+
+
+def build_time(clock: float, source_date_epoch: str | None, previous: State | None) -> int:
+    """The time a build stamps changed cards with: the clock, or ``SOURCE_DATE_EPOCH`` for a
+    first build (no lock file yet) where it is set.
+
+    Later builds take the clock: a changed card must be newer than the learner's own edits.
+    Raises :class:`UsageError` for a value Anki could not take as an id base or that lies in
+    the future (its times would override learners' edits), and for a clock before 2001.
+    """
+    if int(clock) < MIN_TIME:
+        raise UsageError(
+            f"this machine's clock says {int(clock)} s since 1970, before 2001: "
+            "set the clock right before building"
+        )
+    if not source_date_epoch or previous is not None:
+        return int(clock)
+    value = source_date_epoch.strip()
+    if not value.isascii() or not value.isdigit():
+        raise UsageError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {value!r}")
+    seconds = int(value)
+    if seconds < MIN_TIME:
+        raise UsageError(
+            f"SOURCE_DATE_EPOCH={value} lies before 2001-09-09 ({MIN_TIME}): Anki's note ids are "
+            "made from it and would be invalid; use a real time, e.g. the last commit's"
+        )
+    if seconds > clock + CLOCK_SLACK:
+        raise UsageError(
+            f"SOURCE_DATE_EPOCH={value} lies in the future: times ahead of the clock would make "
+            "imports overwrite learners' own edits; use a time not later than now"
+        )
+    return seconds
 
 
 class Stamper:
     """Gives each card of a build its time, card by card, then the next state.
 
-    A new time is never earlier than ``now`` and always later than the one it replaces;
-    a card whose content is unchanged keeps its time.
+    Each card is compared with the newest version shipped so far (the lock's, or a newer one
+    in ``issued``): unchanged, it keeps that version's time; changed, it gets a time never
+    earlier than ``now`` and always later than that version's.
     """
 
-    def __init__(self, previous: State | None, now: int) -> None:
-        self.old = previous or State(epoch=first_epoch(previous, now), notetype=Stamp("", 0))
+    def __init__(self, previous: State | None, now: int, issued: Issued | None = None) -> None:
+        old = previous or State(epoch=now, notetype=Stamp("", 0))
+        self.old = State(first_epoch(previous, now), old.notetype, old.cards, old.removed)
+        self.issued = merge_issued([issued_by(self.old), issued or Issued()])
         self.now = now
         self.cards: dict[str, Stamp] = {}
         self.added: list[tuple[str, str]] = []
         self.changed: list[tuple[str, str]] = []
         self.unchanged = 0
-
-    @property
-    def epoch(self) -> int:
-        return self.old.epoch
 
     def _stamp(self, digest: str, question: str, before: Stamp | None) -> Stamp:
         if before is not None and before.digest == digest:
@@ -76,10 +163,10 @@ class Stamper:
 
     def stamp(self, card_id: str, digest: str, question: str) -> int:
         """The card's modification time."""
-        before = self.old.cards.get(card_id)
-        stamp = self._stamp(digest, question, before or self.old.removed.get(card_id))
+        before = self.issued.cards.get(card_id)
+        stamp = self._stamp(digest, question, before)
         self.cards[card_id] = stamp
-        if before is None:
+        if before is None or before.digest == REMOVED:
             self.added.append((card_id, question))
         elif before.digest != digest:
             self.changed.append((card_id, question))
@@ -91,48 +178,66 @@ class Stamper:
         self, notetype_digest: str, *, forget_removed: bool = False
     ) -> tuple[State, Changes]:
         """The next state, with tombstones for cards that are gone, and what changed."""
-        old, now = self.old, self.now
-        removed_now = sorted(set(old.cards) - set(self.cards))
+        old, now, issued = self.old, self.now, self.issued.cards
+        # Gone: every card whose newest shipped version is a live one (also one that only
+        # the history knows, because a revert took it out of the lock as well).
+        removed_now = sorted(
+            k for k, v in issued.items() if v.digest != REMOVED and k not in self.cards
+        )
         # Forgetting applies to tombstones the learner has had a chance to see: a card
         # removed in this very build always gets one.
         tombstones: dict[str, Stamp] = {}
         if not forget_removed:
-            tombstones = {k: v for k, v in old.removed.items() if k not in self.cards}
+            tombstones = {k: issued[k] for k in old.removed if k not in self.cards}
         for card_id in removed_now:
-            gone = old.cards[card_id]
-            tombstones[card_id] = Stamp("removed", max(now, gone.mod + 1), gone.question)
-        notetype = self._stamp(notetype_digest, "", old.notetype)
+            gone = issued[card_id]
+            tombstones[card_id] = Stamp(REMOVED, max(now, gone.mod + 1), gone.question)
+        before = newest(old.notetype, self.issued.notetype)
+        notetype = self._stamp(notetype_digest, "", before)
         state = State(old.epoch, notetype, self.cards, dict(sorted(tombstones.items())))
         changes = Changes(
             added=tuple(self.added),
             changed=tuple(self.changed),
-            removed=tuple((k, old.cards[k].question) for k in removed_now),
+            removed=tuple((k, issued[k].question) for k in removed_now),
             unchanged=self.unchanged,
-            notetype_changed=notetype.mod != old.notetype.mod,
+            notetype_changed=before is None or notetype.mod != before.mod,
+            ahead=_ahead(state, now),
         )
         return state, changes
+
+
+def _ahead(state: State, now: int) -> tuple[tuple[str, int], ...]:
+    """What lies ahead of the clock: a wrong clock now or at an earlier build."""
+    stamps = {"": state.notetype, **state.cards, **state.removed}
+    return tuple(
+        (key, stamp.mod - now)
+        for key, stamp in sorted(stamps.items())
+        if stamp.mod > now + CLOCK_SLACK
+    )
 
 
 def dump_state(state: State, out: TextIO) -> None:
     """One card a line, sorted by id, so the file diffs well in git; written line by line,
     so a large deck's lock is never one big string."""
-
-    def table(name: str, stamps: Mapping[str, Stamp]) -> None:
-        out.write(f' "{name}": {{')
-        for number, (key, s) in enumerate(sorted(stamps.items())):
-            question = json.dumps(s.question, ensure_ascii=False)
-            out.write(
-                f"{',' if number else ''}\n  {json.dumps(key)}: "
-                f'{{"digest": "{s.digest}", "mod": {s.mod}, "question": {question}}}'
-            )
-        out.write("\n }" if stamps else "}")
-
     notetype = json.dumps({"digest": state.notetype.digest, "mod": state.notetype.mod})
     out.write(f'{{\n "format": {_FORMAT},\n "epoch": {state.epoch},\n "notetype": {notetype},\n')
-    table("cards", state.cards)
+    dump_table(out, "cards", state.cards)
     out.write(",\n")
-    table("removed", state.removed)
+    dump_table(out, "removed", state.removed)
     out.write("\n}\n")
+
+
+def dump_table(out: TextIO, name: str, stamps: Mapping[str, Stamp]) -> None:
+    """``"name": {...}`` with one stamp a line: the lock's line format, which the git
+    history of the lock is read back in (:mod:`kam_anki.history`)."""
+    out.write(f' "{name}": {{')
+    for number, (key, s) in enumerate(sorted(stamps.items())):
+        question = json.dumps(s.question, ensure_ascii=False)
+        out.write(
+            f"{',' if number else ''}\n  {json.dumps(key)}: "
+            f'{{"digest": "{s.digest}", "mod": {s.mod}, "question": {question}}}'
+        )
+    out.write("\n }" if stamps else "}")
 
 
 def load_state(raw: bytes, path: str) -> State:
@@ -140,18 +245,11 @@ def load_state(raw: bytes, path: str) -> State:
         data = json.loads(raw.decode("utf-8"))
         if data.get("format") != _FORMAT:
             raise ValueError(f"unsupported format {data.get('format')!r}")
-
-        def stamps(table: Mapping[str, Any]) -> dict[str, Stamp]:
-            return {
-                str(k): Stamp(str(v["digest"]), _int(v["mod"]), str(v.get("question", "")))
-                for k, v in table.items()
-            }
-
         return State(
             epoch=_int(data["epoch"]),
-            notetype=Stamp(str(data["notetype"]["digest"]), _int(data["notetype"]["mod"])),
-            cards=stamps(data["cards"]),
-            removed=stamps(data.get("removed", {})),
+            notetype=load_stamp(data["notetype"]),
+            cards=load_table(data["cards"]),
+            removed=load_table(data.get("removed", {})),
         )
     except json.JSONDecodeError as exc:
         raise ContentError.at(path, exc.lineno, f"corrupt lock file: {exc.msg}") from None
@@ -159,6 +257,15 @@ def load_state(raw: bytes, path: str) -> State:
         raise ContentError.at(
             path, 1, f"corrupt lock file ({exc}): restore it from git, do not delete it"
         ) from None
+
+
+def load_stamp(value: Mapping[str, Any]) -> Stamp:
+    """One stamp as :func:`dump_table` writes it; raises ValueError, KeyError or TypeError."""
+    return Stamp(str(value["digest"]), _int(value["mod"]), str(value.get("question", "")))
+
+
+def load_table(table: Mapping[str, Any]) -> dict[str, Stamp]:
+    return {str(k): load_stamp(v) for k, v in table.items()}
 
 
 def _int(value: Any) -> int:
