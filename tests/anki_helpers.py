@@ -37,9 +37,11 @@ class ImportLog:
     other: int  # first_field_match, missing notetype or deck, empty first field
 
 
-def import_apkg(col: Any, apkg: Path) -> ImportLog:
-    """Import with the options Anki's import dialog starts with."""
-    request = ImportAnkiPackageRequest(package_path=str(apkg), options=ImportAnkiPackageOptions())
+def import_apkg(col: Any, apkg: Path, *, merge_notetypes: bool = False) -> ImportLog:
+    """Import with the options Anki's import dialog starts with, or with its "Merge note
+    types" box ticked."""
+    options = ImportAnkiPackageOptions(merge_notetypes=merge_notetypes)
+    request = ImportAnkiPackageRequest(package_path=str(apkg), options=options)
     log = col.import_anki_package(request).log
 
     def ids(entries: Any) -> tuple[int, ...]:

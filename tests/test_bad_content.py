@@ -15,9 +15,9 @@ from click.testing import CliRunner
 
 from anki_helpers import import_apkg, open_collection
 from kam_anki.cache import CACHE_DIR
-from kam_anki.history import ISSUED_NAME
 from kam_anki.cli import main
 from kam_anki.files import write_atomic
+from kam_anki.history import ISSUED_NAME
 
 CARDS = "key-account-management.md"
 SHIPPED_WARNINGS = [
@@ -305,7 +305,11 @@ def test_a_lock_that_cannot_be_written_leaves_the_last_good_package(
     assert f"error: cannot write {content / 'kam-anki.lock'}: Permission denied" in result.output
     assert out.read_bytes() == good
     assert sorted(os.listdir(tmp_path)) == [CACHE_DIR, ISSUED_NAME, "content", "kam.apkg"]
-    assert sorted(os.listdir(content)) == ["deck.toml", "kam-anki.lock", "key-account-management.md"]
+    assert sorted(os.listdir(content)) == [
+        "deck.toml",
+        "kam-anki.lock",
+        "key-account-management.md",
+    ]
 
 
 def test_interrupted_write_leaves_old_file_and_no_litter(

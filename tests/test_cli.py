@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from kam_anki import __version__
 from kam_anki.cache import CACHE_DIR
-from kam_anki.history import ISSUED_NAME
 from kam_anki.cli import main
+from kam_anki.history import ISSUED_NAME
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -62,7 +62,12 @@ def test_heading_without_id_names_file_and_line_and_keeps_last_good_deck(
     )
     assert "Traceback" not in out
     assert out_file.read_bytes() == good
-    assert sorted(p.name for p in tmp_path.iterdir()) == [CACHE_DIR, ISSUED_NAME, "content", "kam.apkg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        CACHE_DIR,
+        ISSUED_NAME,
+        "content",
+        "kam.apkg",
+    ]
 
 
 def test_ids_command_then_build_succeeds(content: Path, tmp_path: Path) -> None:

@@ -1,0 +1,272 @@
+"""What git and wrong clocks do to the loop: every change since a learner's last import
+reaches them, a learner's own edit survives unchanged rebuilds, and what cannot hold is said.
+
+Each test drives the CLI on a git checkout of the shipped content and imports into the
+official Anki engine.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from anki_helpers import import_apkg, notes_by_source, open_collection, review_all, scheduling
+from conftest import CONTENT
+from kam_anki.cli import main
+
+CARD = "kam-zirkel-schritte-im-rahmen-der-realisierung-5"
+CHAPTER = "content/key-account-management.md"
+ORIGINAL = "- Erfolgsmessung\n"
+EDITED = "- Erfolgsmessung und Review\n"
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=T", "-c", "user.email=t@example.org", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+class Repo:
+    """A git checkout holding ``content/``, built to ``build/kam.apkg`` as the README says.
+
+    Builds run on a clock an hour behind, a minute apart: in life a learner imports and
+    edits after the build, not within the same second (when a change gets the next
+    second, and a learner's edit in that very second would lose).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.apkg = root / "build" / "kam.apkg"
+        self.builds = 0
+
+    def build(self, *args: str, clock: float | None = None, expect: int = 0) -> Result:
+        """``clock``: how far this build's clock is off the real time, in seconds."""
+        real = time.time
+        self.builds += 1
+        offset = -3600 + 60 * self.builds if clock is None else clock
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(time, "time", lambda: real() + offset)
+            result = CliRunner().invoke(
+                main,
+                ["build", "--content", str(self.root / "content"), "-o", str(self.apkg), *args],
+            )
+        assert result.exit_code == expect, result.output
+        return result
+
+    def edit(self, old: str, new: str) -> None:
+        path = self.root / CHAPTER
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    def commit(self, message: str) -> None:
+        git(self.root, "add", "-A")
+        git(self.root, "commit", "-q", "-m", message)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    root = tmp_path / "deck"
+    shutil.copytree(CONTENT, root / "content")
+    (root / ".gitignore").write_text("/build/*\n!/build/kam.apkg\n")
+    git(root, "init", "-q", "-b", "main")
+    made = Repo(root)
+    made.build()
+    made.commit("first release")
+    return made
+
+
+class Learner:
+    """One Anki collection that imports every build it is given and reviews every card."""
+
+    def __init__(self, path: Path, apkg: Path) -> None:
+        self.col = open_collection(path)
+        assert len(import_apkg(self.col, apkg).new) == 8
+        review_all(self.col, "KAM")
+        self.scheduled = scheduling(self.col)
+
+    def answer(self) -> str:
+        return str(notes_by_source(self.col)[CARD]["Antwort"])
+
+    def edits(self) -> None:
+        """The learner adds a note of their own to the card's answer, in Anki."""
+        note = notes_by_source(self.col)[CARD]
+        note["Antwort"] += "<p>Meine Notiz</p>"
+        self.col.update_note(note)
+
+    def imports(self, apkg: Path) -> Any:
+        log = import_apkg(self.col, apkg)
+        assert scheduling(self.col) == self.scheduled  # no import touches a review
+        return log
+
+
+def revert(repo: Repo) -> None:
+    repo.commit("edit")
+    git(repo.root, "revert", "--no-edit", "HEAD")
+
+
+def checkout(repo: Repo) -> None:  # a build that was never committed, then thrown away
+    git(repo.root, "checkout", "--", "content/")
+
+
+def reset(repo: Repo) -> None:
+    repo.commit("edit")
+    git(repo.root, "reset", "-q", "--hard", "HEAD~1")
+
+
+def stash(repo: Repo) -> None:
+    git(repo.root, "stash", "-q")
+
+
+def fresh_clone(repo: Repo) -> None:
+    """Revert, then build in a new clone: no record of earlier builds beside the output,
+    only the git history of the lock."""
+    revert(repo)
+    clone = repo.root.parent / "clone"
+    git(repo.root.parent, "clone", "-q", str(repo.root), str(clone))
+    repo.root = clone
+    repo.apkg = clone / "build" / "kam.apkg"
+
+
+UNDO: dict[str, Callable[[Repo], None]] = {
+    "git revert": revert,
+    "git checkout -- content/": checkout,
+    "git reset --hard": reset,
+    "git stash": stash,
+    "git revert, then a fresh clone": fresh_clone,
+}
+
+
+@pytest.mark.parametrize("undo", sorted(UNDO))
+def test_undoing_a_shipped_edit_with_git_reaches_the_learner(
+    undo: str, repo: Repo, tmp_path: Path
+) -> None:
+    learner = Learner(tmp_path / "learner.anki2", repo.apkg)
+    repo.edit(ORIGINAL, EDITED)
+    assert "1 changed" in repo.build().output
+    assert learner.imports(repo.apkg).updated
+    assert "<li>Erfolgsmessung und Review</li>" in learner.answer()
+
+    UNDO[undo](repo)
+    assert EDITED not in (repo.root / CHAPTER).read_text(encoding="utf-8")
+    result = repo.build()
+    assert "1 changed" in result.output and f"~ {CARD}" in result.output
+    log = learner.imports(repo.apkg)
+    assert len(log.updated) == 1 and not log.new and not log.conflicting
+    assert "<li>Erfolgsmessung</li>" in learner.answer()
+    assert "Review" not in learner.answer()
+
+    # Settled again: the next rebuild changes nothing, and a learner's own edit survives it.
+    learner.edits()
+    assert "0 changed" in repo.build().output
+    assert not learner.imports(repo.apkg).updated
+    assert learner.answer().endswith("<p>Meine Notiz</p>")
+
+
+def test_a_merge_that_keeps_the_other_side_of_a_conflict_reaches_every_learner(
+    repo: Repo, tmp_path: Path
+) -> None:
+    """Two branches edit the same card; the merge keeps the side built first. A learner
+    who imported the later build (the other side) gets the merged text."""
+    git(repo.root, "checkout", "-q", "-b", "feature")
+    repo.edit(ORIGINAL, "- Erfolgsmessung (Feature)\n")
+    repo.build()
+    repo.commit("feature edit")
+    git(repo.root, "checkout", "-q", "main")
+    repo.edit(ORIGINAL, "- Erfolgsmessung (Main)\n")
+    repo.build()
+    repo.commit("main edit")
+    learner = Learner(tmp_path / "learner.anki2", repo.apkg)  # has main's version
+    assert "(Main)" in learner.answer()
+
+    merge = subprocess.run(
+        ["git", "-C", str(repo.root), "merge", "-q", "feature"], capture_output=True, check=False
+    )
+    assert merge.returncode != 0  # both sides changed the card and the lock
+    for path in (CHAPTER, "content/kam-anki.lock"):
+        git(repo.root, "checkout", "--theirs", "--", path)
+    repo.commit("merge feature, keep its text")
+    result = repo.build()
+    assert "1 changed" in result.output
+    log = learner.imports(repo.apkg)
+    assert len(log.updated) == 1
+    assert "(Feature)" in learner.answer()
+
+
+def test_a_build_on_a_clock_an_hour_ahead_is_reported_by_every_later_build(
+    repo: Repo, tmp_path: Path
+) -> None:
+    learner = Learner(tmp_path / "learner.anki2", repo.apkg)
+    repo.edit(ORIGINAL, EDITED)
+    ahead = repo.build(clock=3600)
+    assert "ahead" not in ahead.output  # that clock cannot know it is wrong
+    assert learner.imports(repo.apkg).updated
+
+    learner.edits()
+    result = repo.build(clock=0)  # the right clock, nothing changed in the Markdown
+    assert "0 changed" in result.output
+    warning = result.output[result.output.index("warning: 1 time(s)") :]
+    assert re.search(r"up to (59 min|1 h 0 min) ahead of this machine's clock", warning)
+    assert CARD in warning.splitlines()[0]
+    assert "importing this deck replaces a learner's own edits" in warning
+    assert "set it right" in warning
+    # What the warning says is what happens: the learner's edit is replaced.
+    assert learner.imports(repo.apkg).updated
+    assert not learner.answer().endswith("<p>Meine Notiz</p>")
+
+
+def test_a_clock_ten_years_behind_still_moves_times_forward_and_says_so(
+    repo: Repo, tmp_path: Path
+) -> None:
+    learner = Learner(tmp_path / "learner.anki2", repo.apkg)
+    repo.edit(ORIGINAL, EDITED)
+    result = repo.build(clock=-10 * 365.25 * 86_400)
+    assert "1 changed" in result.output
+    assert "3652 d" in result.output and "this clock is behind" in result.output
+    assert learner.imports(repo.apkg).updated
+    assert "<li>Erfolgsmessung und Review</li>" in learner.answer()
+
+
+@pytest.mark.parametrize(
+    "value", ["0", "1", "-5", "abc", "1e9", " ", "１７００００００００", "99999999999"]
+)
+def test_source_date_epoch_that_anki_cannot_take_is_a_usage_error(
+    value: str, content: Path, tmp_path: Path
+) -> None:
+    (content / "kam-anki.lock").unlink()  # SOURCE_DATE_EPOCH only sets a first build's time
+    result = CliRunner().invoke(
+        main,
+        ["build", "--content", str(content), "-o", str(tmp_path / "out" / "kam.apkg")],
+        env={"SOURCE_DATE_EPOCH": value},
+    )
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: SOURCE_DATE_EPOCH")
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    assert not (content / "kam-anki.lock").exists() and not (tmp_path / "out").exists()
+
+
+def test_a_lock_with_epoch_zero_gets_ids_anki_accepts(content: Path, tmp_path: Path) -> None:
+    """Locks written by kam-anki 0.1 with SOURCE_DATE_EPOCH=0 have note ids from 0."""
+    lock = content / "kam-anki.lock"
+    lock.write_text(lock.read_text().replace('"epoch": 1795787956', '"epoch": 0'))
+    out = tmp_path / "kam.apkg"
+    result = CliRunner().invoke(main, ["build", "--content", str(content), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "the lock's epoch 0 is no valid base for Anki's note ids" in result.output
+    col = open_collection(tmp_path / "fresh.anki2")
+    assert len(import_apkg(col, out).new) == 8
+    assert min(col.find_notes("")) > 10**12
+    problems, ok = col.fix_integrity()
+    assert ok, problems
