@@ -8,84 +8,21 @@ official Anki engine.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from anki_helpers import import_apkg, notes_by_source, open_collection, review_all, scheduling
-from conftest import CONTENT
+from conftest import CHAPTER, Repo, git
 from kam_anki.cli import main
 
 CARD = "kam-zirkel-schritte-im-rahmen-der-realisierung-5"
-CHAPTER = "content/key-account-management.md"
 ORIGINAL = "- Erfolgsmessung\n"
 EDITED = "- Erfolgsmessung und Review\n"
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=T", "-c", "user.email=t@example.org", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
-
-
-class Repo:
-    """A git checkout holding ``content/``, built to ``build/kam.apkg`` as the README says.
-
-    Builds run on a clock an hour behind, a minute apart: in life a learner imports and
-    edits after the build, not within the same second (when a change gets the next
-    second, and a learner's edit in that very second would lose).
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.apkg = root / "build" / "kam.apkg"
-        self.builds = 0
-
-    def build(self, *args: str, clock: float | None = None, expect: int = 0) -> Result:
-        """``clock``: how far this build's clock is off the real time, in seconds."""
-        real = time.time
-        self.builds += 1
-        offset = -3600 + 60 * self.builds if clock is None else clock
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(time, "time", lambda: real() + offset)
-            result = CliRunner().invoke(
-                main,
-                ["build", "--content", str(self.root / "content"), "-o", str(self.apkg), *args],
-            )
-        assert result.exit_code == expect, result.output
-        return result
-
-    def edit(self, old: str, new: str) -> None:
-        path = self.root / CHAPTER
-        text = path.read_text(encoding="utf-8")
-        assert old in text
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-    def commit(self, message: str) -> None:
-        git(self.root, "add", "-A")
-        git(self.root, "commit", "-q", "-m", message)
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Repo:
-    root = tmp_path / "deck"
-    shutil.copytree(CONTENT, root / "content")
-    (root / ".gitignore").write_text("/build/*\n!/build/kam.apkg\n")
-    git(root, "init", "-q", "-b", "main")
-    made = Repo(root)
-    made.build()
-    made.commit("first release")
-    return made
 
 
 class Learner:

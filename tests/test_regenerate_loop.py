@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from anki_helpers import (
     scheduling,
     sync_server,
 )
-from conftest import Build
+from conftest import Build, Repo, git
 from kam_anki import notetype
 from test_update_in_place import edit
 
@@ -171,5 +172,49 @@ def test_edit_regenerate_import_sync_keeps_every_review(
         assert sync(desktop, auth) == "NO_CHANGES"
         assert sync(mobile, mobile_auth) == "NO_CHANGES"
         assert mobile.get_note(learner.id)["Antwort"].endswith("<p>Meine Notiz</p>")
+        mobile.close()
+    desktop.close()
+
+
+def test_git_revert_and_a_clock_an_hour_ahead_reach_the_phone_by_normal_sync(
+    repo: Repo, tmp_path: Path
+) -> None:
+    """The loop again, on a git checkout: an edit built on a clock an hour ahead, then
+    reverted with git and built on the right clock. Both reach desktop and phone, the
+    reviews stay, and the build says what the clock did."""
+    card = "kam-zirkel-schritte-im-rahmen-der-realisierung-5"
+    desktop = open_collection(tmp_path / "desktop.anki2")
+    assert len(import_apkg(desktop, repo.apkg).new) == 8
+    review_all(desktop, "KAM")
+    reviewed = scheduling(desktop)
+    with sync_server(tmp_path / "server") as server:
+        auth = desktop.sync_login(server.user, server.password, server.endpoint)
+        assert sync(desktop, auth) == "FULL_UPLOAD"
+        mobile = open_collection(tmp_path / "mobile.anki2")
+        mobile_auth = mobile.sync_login(server.user, server.password, server.endpoint)
+        assert sync(mobile, mobile_auth) == "FULL_DOWNLOAD"
+
+        def answer(col: Any) -> str:
+            return str(notes_by_source(col)[card]["Antwort"])
+
+        repo.edit("- Erfolgsmessung\n", "- Erfolgsmessung und Review\n")
+        assert "1 changed" in repo.build(clock=3600).output
+        repo.commit("edit, built on a clock an hour ahead")
+        assert len(import_apkg(desktop, repo.apkg).updated) == 1
+        assert sync(desktop, auth) == "NO_CHANGES" and sync(mobile, mobile_auth) == "NO_CHANGES"
+        assert "Review" in answer(mobile)
+
+        git(repo.root, "revert", "--no-edit", "HEAD")
+        result = repo.build(clock=0)
+        assert "1 changed" in result.output and f"~ {card}" in result.output
+        ahead = r"1 time\(s\) in this deck lie up to (1 h 0 min|59 min) ahead of this machine's"
+        assert re.search(ahead + rf" clock \(.*\): {card}\.", result.output)
+        log = import_apkg(desktop, repo.apkg)
+        assert len(log.updated) == 1 and not log.conflicting and not log.new
+        assert status_name(desktop, auth) == "NORMAL_SYNC"
+        assert sync(desktop, auth) == "NO_CHANGES" and sync(mobile, mobile_auth) == "NO_CHANGES"
+        for col in (desktop, mobile):
+            assert "<li>Erfolgsmessung</li>" in answer(col) and "Review" not in answer(col)
+            assert scheduling(col) == reviewed
         mobile.close()
     desktop.close()
