@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
-from kam_anki.state import Changes, Stamp, Stamper, State, dump_state, load_state
+import pytest
+
+from conftest import git
+from kam_anki.errors import UsageError
+from kam_anki.files import read_issued
+from kam_anki.state import (
+    CLOCK_SLACK,
+    REMOVED,
+    Changes,
+    Issued,
+    Stamp,
+    Stamper,
+    State,
+    build_time,
+    dump_state,
+    load_state,
+)
 
 
 def advance(
@@ -77,3 +94,86 @@ def test_lock_file_round_trips() -> None:
     text = io.StringIO()
     dump_state(second, text)
     assert load_state(text.getvalue().encode(), "lock") == second
+
+
+def test_content_back_at_an_older_version_is_a_change_newer_than_the_newest_shipped() -> None:
+    """After ``git revert`` the lock says "a is at 1 since 100", but 2 was shipped at 200."""
+    first, _ = advance(None, stamps(a="1"), "nt", now=100)
+    shipped = Issued({"a": Stamp("2", 200, "Frage a")}, Stamp("nt", 100))
+    stamper = Stamper(first, 150, shipped)
+    assert stamper.stamp("a", "1", "Frage a") == 201
+    state, changes = stamper.finish("nt")
+    assert changes.changed == (("a", "Frage a"),) and state.cards["a"] == Stamp("1", 201, "Frage a")
+
+
+def test_content_at_the_newest_shipped_version_keeps_its_time_whatever_the_lock_says() -> None:
+    first, _ = advance(None, stamps(a="1"), "nt", now=100)
+    stamper = Stamper(first, 300, Issued({"a": Stamp("2", 200, "Frage a")}))
+    assert stamper.stamp("a", "2", "Frage a") == 200
+    assert stamper.finish("nt")[1].unchanged == 1
+
+
+def test_a_shipped_card_that_a_revert_took_out_of_the_lock_gets_a_tombstone() -> None:
+    first, _ = advance(None, stamps(a="1"), "nt", now=100)
+    stamper = Stamper(first, 300, Issued({"b": Stamp("9", 200, "Frage b")}))
+    stamper.stamp("a", "1", "Frage a")
+    state, changes = stamper.finish("nt")
+    assert changes.removed == (("b", "Frage b"),)
+    assert state.removed["b"] == Stamp(REMOVED, 300, "Frage b")
+
+
+def test_a_forgotten_tombstone_stays_forgotten() -> None:
+    first, _ = advance(None, stamps(a="1"), "nt", now=100)
+    shipped = Issued({"b": Stamp(REMOVED, 200, "Frage b")})
+    stamper = Stamper(first, 300, shipped)
+    stamper.stamp("a", "1", "Frage a")
+    state, changes = stamper.finish("nt")
+    assert not state.removed and not changes.removed
+
+
+def test_times_ahead_of_the_clock_are_listed_with_how_far() -> None:
+    first, _ = advance(None, stamps(a="1", b="2"), "nt", now=10_000)
+    _, changes = advance(first, stamps(a="1", b="3"), "nt", now=10_000 - 3600)
+    assert changes.ahead == (("", 3600), ("a", 3600), ("b", 3601))
+    _, changes = advance(first, stamps(a="1", b="2"), "nt", now=10_000 - CLOCK_SLACK)
+    assert changes.ahead == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [("0", "before 2001"), ("abc", "whole seconds"), ("٣", "whole seconds"), ("4e9", "whole")],
+)
+def test_source_date_epoch_is_checked(value: str, problem: str) -> None:
+    with pytest.raises(UsageError, match=problem):
+        build_time(1_800_000_000, value, None)
+
+
+def test_source_date_epoch_sets_only_a_first_build_and_never_the_future() -> None:
+    assert build_time(1_800_000_000.7, "1700000000", None) == 1_700_000_000
+    first, _ = advance(None, stamps(a="1"), "nt", now=1_700_000_000)
+    assert build_time(1_800_000_000.7, "1700000000", first) == 1_800_000_000
+    with pytest.raises(UsageError, match="future"):
+        build_time(1_800_000_000, "1800001000", None)
+    with pytest.raises(UsageError, match="clock"):
+        build_time(86_400, None, None)
+
+
+def test_every_version_in_the_locks_git_history_is_read_back(tmp_path: Path) -> None:
+    """Through real git: three commits of a lock, the middle one reverted by the third."""
+    lock = tmp_path / "kam-anki.lock"
+    versions = [
+        advance(None, stamps(a="1", b="2"), "nt", now=100)[0],
+        advance(None, stamps(a="5", b="2"), "nt2", now=200)[0],
+        advance(None, stamps(a="1", b="2"), "nt", now=100)[0],
+    ]
+    git(tmp_path, "init", "-q")
+    for number, state in enumerate(versions):
+        out = io.StringIO()
+        dump_state(state, out)
+        lock.write_text(out.getvalue())
+        git(tmp_path, "add", "-A")
+        git(tmp_path, "commit", "-q", "-m", str(number))
+    issued = read_issued(tmp_path, tmp_path / "build")
+    assert issued.cards == {"a": Stamp("5", 200, "Frage a"), "b": Stamp("2", 200, "Frage b")}
+    assert issued.notetype == Stamp("nt2", 200)
+    assert read_issued(tmp_path / "build", tmp_path / "build") == Issued()  # not a checkout
