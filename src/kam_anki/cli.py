@@ -164,9 +164,10 @@ Examples:
 @click.version_option(__version__, prog_name="kam-anki")
 def main() -> None:
     """Keep an Anki deck as plain Markdown: a reproducible .apkg whose notes update in place."""
-    # A terminated build cleans up like an interrupted one (Ctrl-C): no scratch or
-    # half-written files; a watch stops.
+    # A terminated build (or one whose terminal closed) cleans up like an interrupted one
+    # (Ctrl-C): no scratch or half-written files; a watch stops.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
 
 
 def _interrupt(number: int, frame: object) -> None:

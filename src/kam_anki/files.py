@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -242,20 +243,32 @@ def write_together(
     try:
         for path, data in files:
             staged.append((_stage(path, data, durable, stage_in or path.parent), path))
-        for index, (temporary, path) in enumerate(staged):
-            try:
-                os.replace(temporary, path)
-            except OSError as exc:
-                if exc.errno != errno.EXDEV:
-                    raise
-                temporary.unlink()
-                staged[index] = (_stage(path, files[index][1], durable, path.parent), path)
-                os.replace(staged[index][0], path)
+        # Ctrl-C or SIGTERM wait until all are in place (kill -9 cannot be held back).
+        with _signals_held():
+            for index, (temporary, path) in enumerate(staged):
+                try:
+                    os.replace(temporary, path)
+                except OSError as exc:
+                    if exc.errno != errno.EXDEV:
+                        raise
+                    temporary.unlink()
+                    staged[index] = (_stage(path, files[index][1], durable, path.parent), path)
+                    os.replace(staged[index][0], path)
     except OSError as exc:
         raise KamError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextmanager
