@@ -194,9 +194,10 @@ def _start_worker(context: _Context) -> None:
     global _WORKER
     _WORKER = context
     # The parent handles Ctrl-C and cleans up; it ends its workers with SIGTERM, which
-    # must simply end them (not run a handler inherited from the command line).
+    # (or SIGHUP) must simply end them (not run a handler inherited from the command line).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def _check_in_worker(task: tuple[SourceFile, str]) -> Checked:
