@@ -100,6 +100,7 @@ function kamMeasure() {
     cardFontSize: parseFloat(style(card).fontSize),
     lang: (d.querySelector('[lang]') || {}).lang || '',
     hyphens: style(d.querySelector('.kam-card') || card).hyphens,
+    text: (d.querySelector('.kam-card') || card).textContent,
     question: part('.frage'), answer: part('.antwort'), chapter: part('.kapitel'),
     hr: part('hr#answer'), items: items, labels: labels, shortened: shortened,
     // The reviewer's own scripts and styles come from its own origin; anything else would be

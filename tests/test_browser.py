@@ -14,7 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from card_layout import ARTIFACTS, WRAPPERS, Render, Side, assert_cards_look_right, lay_out
+from card_layout import (
+    ARTIFACTS,
+    REPO,
+    WRAPPERS,
+    Render,
+    Side,
+    anki_sides,
+    assert_cards_look_right,
+    build_deck,
+    lay_out,
+)
 from kam_anki.notetype import default_notetype
 from webkit import WebKit, webkit
 
@@ -177,3 +187,43 @@ def test_long_compounds_nested_lists_and_code_stay_on_a_phone_screen(
     top_level = [i for i in back["items"] if not i["depth"]]
     assert min(i["box"]["left"] for i in nested) > top_level[0]["box"]["left"] + 10, "no indent"
     assert {label["text"] for label in back["labels"]} == {"Integration:", "Fundament:"}
+
+
+SHORTENED = """\
+# Kapitel
+
+## Aufgaben und -ziele? {#kurz}
+
+- Schlüsselkundengewinnung und -sicherung
+- KA-Strategie, -Vision & Ziele
+- Befehl `ls -la` und -l
+
+```
+x = a -b
+```
+"""
+JOINER = "\u2060"
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_shortened_words_are_joined_on_screen_only(
+    request: pytest.FixtureRequest, tmp_path: Path, engine_name: str
+) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(REPO / "content" / "deck.toml", content / "deck.toml")
+    (content / "kurz.md").write_text(SHORTENED, encoding="utf-8")
+    build_deck(content, tmp_path / "kam.apkg")
+    sides = anki_sides(tmp_path / "kam.apkg", tmp_path)
+    # The note keeps the Markdown's words as written: nothing is added to a field.
+    assert all(JOINER not in value for side in sides for value in side.fields.values())
+    assert "und -sicherung" in sides[1].fields["Antwort"]
+    render = engine(request, engine_name)
+    for night in (False, True):
+        for measured in lay_out(sides, tmp_path, render, width=PHONE, night=night):
+            text = measured["text"]
+            assert f"und -{JOINER}ziele?" in text
+            if measured["side"] == "back":
+                for shown in (f"und -{JOINER}sicherung", f", -{JOINER}Vision", f"und -{JOINER}l"):
+                    assert shown in text, (shown, text)
+                assert "ls -la" in text and "x = a -b" in text, "code is shown as written"
