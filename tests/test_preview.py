@@ -13,6 +13,7 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from click.testing import CliRunner
 
+from card_layout import ARTIFACTS, REPO, contrast, luminance, measurements
 from kam_anki.cli import main
 from kam_anki.errors import Diagnostic
 from kam_anki.model import Note, Place
@@ -24,14 +25,7 @@ from kam_anki.preview import (
     render_preview,
     render_template,
 )
-from test_browser import (
-    ARTIFACTS,
-    REPO,
-    contrast,
-    luminance,
-    measurements,
-    run_chromium,
-)
+from test_browser import run_chromium
 
 NOTETYPE_ID = 1886530249
 STYLE = re.compile(r"^<style>.*?</style>", re.DOTALL)

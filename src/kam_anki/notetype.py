@@ -16,15 +16,37 @@ FIELDS: tuple[str, ...] = ("Frage", "Antwort", "Kapitel", "Quelle")
 TEMPLATE_NAME = "Karte 1"
 NAME = "KAM-Anki Frage/Antwort"
 
-FRONT = """<div class="kam-card" lang="de">
-<div class="frage">{{Frage}}</div>
+# Shortened words ("und -sicherung", ", -Vision"): Chromium-based reviewers (Anki desktop,
+# AnkiDroid) break a line right after such a hyphen, whatever the CSS says (no CSS property
+# governs breaks at U+002D). When the card is shown, this puts an invisible word joiner
+# (U+2060) after the hyphen, so the hyphen stays with its word; the note field keeps the text
+# exactly as the Markdown has it. Code is left alone. Runs in Anki desktop, AnkiMobile,
+# AnkiDroid and the preview; without scripts the card just looks as before.
+KEEP_SHORTENED_WORDS = r"""<script>
+(function (root) {
+  var cards = root ? [root] : document.querySelectorAll(".kam-card");
+  Array.prototype.forEach.call(cards, function (card) {
+    var walker = document.createTreeWalker(card, NodeFilter.SHOW_TEXT), node;
+    while ((node = walker.nextNode())) {
+      if (node.parentNode.closest("code, pre, script")) continue;
+      var text = node.nodeValue.replace(/(^|\s)-(?=\p{L})/gu, "$1-\u2060");
+      if (text !== node.nodeValue) node.nodeValue = text;
+    }
+  });
+})(document.currentScript && document.currentScript.closest(".kam-card"));
+</script>"""
+
+FRONT = f"""<div class="kam-card" lang="de">
+<div class="frage">{{{{Frage}}}}</div>
+{KEEP_SHORTENED_WORDS}
 </div>"""
 
-BACK = """<div class="kam-card" lang="de">
-<div class="frage">{{Frage}}</div>
+BACK = f"""<div class="kam-card" lang="de">
+<div class="frage">{{{{Frage}}}}</div>
 <hr id="answer">
-<div class="antwort">{{Antwort}}</div>
-{{#Kapitel}}<div class="kapitel">{{Kapitel}}</div>{{/Kapitel}}
+<div class="antwort">{{{{Antwort}}}}</div>
+{{{{#Kapitel}}}}<div class="kapitel">{{{{Kapitel}}}}</div>{{{{/Kapitel}}}}
+{KEEP_SHORTENED_WORDS}
 </div>"""
 
 
