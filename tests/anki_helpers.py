@@ -93,6 +93,15 @@ def review_all(col: Any, deck_name: str, rating: int = CardAnswer.GOOD) -> int:
         answers += 1
 
 
+def new_learner(path: Path, apkg: Path, cards: int = 8) -> tuple[Any, dict[int, tuple[int, ...]]]:
+    """A new collection that imports ``apkg`` (``cards`` new notes) and reviews every card;
+    returns it with its scheduling."""
+    col = open_collection(path)
+    assert len(import_apkg(col, apkg).new) == cards
+    review_all(col, "KAM")
+    return col, scheduling(col)
+
+
 def notetype_css(col: Any, notetype_id: int) -> str:
     """Read through the backend: the Python-side ``col.models`` cache is stale after import."""
     return str(col._backend.get_notetype(notetype_id).config.css)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from anki_helpers import import_apkg, notes_by_source, open_collection, review_all, scheduling
+from anki_helpers import import_apkg, new_learner, notes_by_source, open_collection, scheduling
 from conftest import CHAPTER, Repo, git
 from kam_anki.cli import main
 
@@ -29,10 +29,7 @@ class Learner:
     """One Anki collection that imports every build it is given and reviews every card."""
 
     def __init__(self, path: Path, apkg: Path) -> None:
-        self.col = open_collection(path)
-        assert len(import_apkg(self.col, apkg).new) == 8
-        review_all(self.col, "KAM")
-        self.scheduled = scheduling(self.col)
+        self.col, self.scheduled = new_learner(path, apkg)
 
     def answer(self) -> str:
         return str(notes_by_source(self.col)[CARD]["Antwort"])

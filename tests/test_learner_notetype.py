@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from anki_helpers import import_apkg, notes_by_source, open_collection, review_all, scheduling
+from anki_helpers import import_apkg, new_learner, notes_by_source, scheduling
 from conftest import Build
 from test_update_in_place import edit
 
@@ -21,10 +21,7 @@ def test_learner_with_an_own_field_gets_edits_by_merging_note_types(
 ) -> None:
     apkg = tmp_path / "kam.apkg"
     build()
-    col = open_collection(tmp_path / "learner.anki2")
-    assert len(import_apkg(col, apkg).new) == 8
-    review_all(col, "KAM")
-    reviewed = scheduling(col)
+    col, reviewed = new_learner(tmp_path / "learner.anki2", apkg)
     notetype = col.models.get(NOTETYPE_ID)
     col.models.add_field(notetype, col.models.new_field("Meine Notizen"))
     col.models.update_dict(notetype)

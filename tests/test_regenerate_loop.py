@@ -13,7 +13,9 @@ import pytest
 from anki.sync import SyncOutput
 
 from anki_helpers import (
+    SyncServer,
     import_apkg,
+    new_learner,
     notes_by_source,
     notetype_css,
     open_collection,
@@ -46,6 +48,17 @@ def sync(col: Any, auth: Any) -> str:
     return str(required)
 
 
+def first_sync(desktop: Any, server: SyncServer, phone: Path) -> tuple[Any, Any, Any]:
+    """The desktop uploads its collection, a new phone collection downloads it, as a
+    learner's first sync does; returns the desktop's login, the phone and its login."""
+    auth = desktop.sync_login(server.user, server.password, server.endpoint)
+    assert sync(desktop, auth) == "FULL_UPLOAD"
+    mobile = open_collection(phone)
+    mobile_auth = mobile.sync_login(server.user, server.password, server.endpoint)
+    assert sync(mobile, mobile_auth) == "FULL_DOWNLOAD"
+    return auth, mobile, mobile_auth
+
+
 def status_name(col: Any, auth: Any) -> str:
     """What the next sync needs, from local changes alone (no full sync after an import)."""
     status = col.sync_status(auth)
@@ -65,11 +78,7 @@ def test_edit_regenerate_import_sync_keeps_every_review(
     assert all(state[0] == 2 for state in reviewed.values())  # every card is in review now
 
     with sync_server(tmp_path / "server") as server:
-        auth = desktop.sync_login(server.user, server.password, server.endpoint)
-        assert sync(desktop, auth) == "FULL_UPLOAD"
-        mobile = open_collection(tmp_path / "mobile.anki2")
-        mobile_auth = mobile.sync_login(server.user, server.password, server.endpoint)
-        assert sync(mobile, mobile_auth) == "FULL_DOWNLOAD"
+        auth, mobile, mobile_auth = first_sync(desktop, server, tmp_path / "mobile.anki2")
         assert scheduling(mobile) == reviewed
         assert {k: n.fields for k, n in notes_by_source(mobile).items()} == {
             k: n.fields for k, n in notes_by_source(desktop).items()
@@ -183,16 +192,9 @@ def test_git_revert_and_a_clock_an_hour_ahead_reach_the_phone_by_normal_sync(
     reverted with git and built on the right clock. Both reach desktop and phone, the
     reviews stay, and the build says what the clock did."""
     card = "kam-zirkel-schritte-im-rahmen-der-realisierung-5"
-    desktop = open_collection(tmp_path / "desktop.anki2")
-    assert len(import_apkg(desktop, repo.apkg).new) == 8
-    review_all(desktop, "KAM")
-    reviewed = scheduling(desktop)
+    desktop, reviewed = new_learner(tmp_path / "desktop.anki2", repo.apkg)
     with sync_server(tmp_path / "server") as server:
-        auth = desktop.sync_login(server.user, server.password, server.endpoint)
-        assert sync(desktop, auth) == "FULL_UPLOAD"
-        mobile = open_collection(tmp_path / "mobile.anki2")
-        mobile_auth = mobile.sync_login(server.user, server.password, server.endpoint)
-        assert sync(mobile, mobile_auth) == "FULL_DOWNLOAD"
+        auth, mobile, mobile_auth = first_sync(desktop, server, tmp_path / "mobile.anki2")
 
         def answer(col: Any) -> str:
             return str(notes_by_source(col)[card]["Antwort"])
