@@ -8,6 +8,7 @@ stay put otherwise; the lock file remembers both across builds. Pure: text in, t
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -135,7 +136,20 @@ def dump_state(state: State, out: TextIO) -> None:
     out.write("\n}\n")
 
 
+_CONFLICT = re.compile(rb"^(?:<{7}|={7}|>{7})(?:[ \r\n]|$)", re.MULTILINE)
+
+
 def load_state(raw: bytes, path: str) -> State:
+    conflict = _CONFLICT.search(raw)
+    if conflict:
+        # Either side is a consistent lock: a rebuild stamps what the other side changed.
+        raise ContentError.at(
+            path,
+            raw.count(b"\n", 0, conflict.start()) + 1,
+            "unresolved git merge conflict: keep one side whole (git checkout --ours or "
+            "--theirs on this file, then git add it) and run kam-anki build again; "
+            "do not merge the lines by hand",
+        )
     try:
         data = json.loads(raw.decode("utf-8"))
         if data.get("format") != _FORMAT:

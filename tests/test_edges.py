@@ -1,0 +1,114 @@
+"""The edges around the core: closed pipes, file names, permissions, caches, real bugs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kam_anki.cache import CACHE_DIR
+from kam_anki.cli import main
+
+LATIN1_NAME = b"m\xe4rz.md"  # "märz.md" from an old archive: not UTF-8
+CARD = b"# K\n\n## Frage im M\xc3\xa4rz {#maerz}\n\n- Antwort\n"
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), env=env)
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("command", ["build", "check", "preview", "ids"])
+def test_a_file_name_that_is_not_utf8_is_named_escaped_and_exit_1(
+    command: str, content: Path, tmp_path: Path
+) -> None:
+    with open(os.path.join(os.fsencode(content), LATIN1_NAME), "wb") as out:
+        out.write(CARD)
+    args = [command, "--content", str(content)]
+    if command in ("build", "preview"):
+        args += ["-o", str(tmp_path / "out" / "file")]
+    code, output = invoke(*args)
+    assert code == 1
+    assert (
+        f"{content.as_posix()}/m\\xe4rz.md: error: the file name is not UTF-8 "
+        "(Anki needs Unicode): rename the file"
+    ) in output.splitlines()
+    assert "internal error" not in output and "Traceback" not in output
+    assert not (tmp_path / "out").exists()
+
+
+def _build_command(content: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "kam_anki", "build", "--content", str(content), "-o", str(out)]
+
+
+def test_a_closed_pipe_never_cancels_a_build_that_succeeded(
+    content: Path, tmp_path: Path
+) -> None:
+    """``kam-anki build | head -1`` with the reader gone before the first line."""
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    env["SOURCE_DATE_EPOCH"] = "1700000000"
+    (content / "kam-anki.lock").unlink()
+    reader, writer = os.pipe()
+    os.close(reader)
+    with open(writer, "wb") as closed:
+        done = subprocess.run(
+            _build_command(content, tmp_path / "piped.apkg"),
+            stdout=closed,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            check=False,
+        )
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    assert "Broken pipe" not in done.stderr
+    piped_lock = (content / "kam-anki.lock").read_bytes()
+    # The same build with its output read: the same package and lock.
+    (content / "kam-anki.lock").unlink()
+    subprocess.run(
+        _build_command(content, tmp_path / "read.apkg"), env=env, check=True, capture_output=True
+    )
+    assert (tmp_path / "piped.apkg").read_bytes() == (tmp_path / "read.apkg").read_bytes()
+    assert piped_lock == (content / "kam-anki.lock").read_bytes()
+
+
+def test_check_and_preview_read_the_cache_beside_the_output_and_write_nowhere_else(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    assert invoke("build", "--content", str(content), "-o", str(out / "kam.apkg"))[0] == 0
+    # A warning only the cache knows of shows that a command took the file from the cache.
+    (entry,) = (out / CACHE_DIR).glob("*.json")
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    data["found"].append(["key-account-management.md", 3, "warning", "from the cache"])
+    entry.write_text(json.dumps(data), encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    code, output = invoke("check", "--content", str(content), "-o", str(out / "kam.apkg"))
+    assert code == 0 and "from the cache" in output
+    code, output = invoke("preview", "--content", str(content), "-o", str(out / "preview.html"))
+    assert code == 0 and "from the cache" in output
+    code, output = invoke("check", "--content", str(content))
+    assert code == 0 and "from the cache" not in output
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_an_internal_error_shows_its_traceback_only_when_asked(
+    content: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def bug(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("kam_anki.build.build", bug)
+    code, output = invoke("check", "--content", str(content), env={"KAM_ANKI_DEBUG": ""})
+    assert code == 1 and "Traceback" not in output
+    assert "internal error (RuntimeError: a bug)" in output and "KAM_ANKI_DEBUG=1" in output
+    code, output = invoke("check", "--content", str(content), env={"KAM_ANKI_DEBUG": "1"})
+    assert code == 1
+    assert "Traceback (most recent call last)" in output and "RuntimeError: a bug" in output
