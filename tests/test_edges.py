@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,8 @@ from click.testing import CliRunner
 
 from kam_anki.cache import CACHE_DIR
 from kam_anki.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
 
 LATIN1_NAME = b"m\xe4rz.md"  # "märz.md" from an old archive: not UTF-8
 CARD = b"# K\n\n## Frage im M\xc3\xa4rz {#maerz}\n\n- Antwort\n"
@@ -46,9 +51,7 @@ def _build_command(content: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "kam_anki", "build", "--content", str(content), "-o", str(out)]
 
 
-def test_a_closed_pipe_never_cancels_a_build_that_succeeded(
-    content: Path, tmp_path: Path
-) -> None:
+def test_a_closed_pipe_never_cancels_a_build_that_succeeded(content: Path, tmp_path: Path) -> None:
     """``kam-anki build | head -1`` with the reader gone before the first line."""
     env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
     env["SOURCE_DATE_EPOCH"] = "1700000000"
@@ -112,3 +115,91 @@ def test_an_internal_error_shows_its_traceback_only_when_asked(
     code, output = invoke("check", "--content", str(content), env={"KAM_ANKI_DEBUG": "1"})
     assert code == 1
     assert "Traceback (most recent call last)" in output and "RuntimeError: a bug" in output
+
+
+NOBODY = 65534
+
+
+def invoke_unprivileged(workdir: Path, *args: str) -> tuple[int, str]:
+    """The command as an ordinary user would meet permissions, from ``workdir``.
+
+    Root may read and write anything, and CI runs as root: there the command runs in a
+    forked child that has become ``nobody``.
+    """
+    from kam_anki.cache import _code_version
+    from kam_anki.notetype import default_notetype
+
+    # What the command would read from the installation, read before the change of user.
+    _code_version()
+    default_notetype()
+    import kam_anki.build
+    import kam_anki.package  # noqa: F401
+
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            os.close(reader)
+            os.chdir(workdir)
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+            with open(writer, "w", encoding="utf-8") as report:
+                json.dump(invoke(*args), report)
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with open(reader, encoding="utf-8") as report:
+        code, output = json.load(report)
+    os.waitpid(pid, 0)
+    return code, output
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A folder that ``nobody`` can reach (pytest's own are private to their owner)."""
+    folder = Path(tempfile.mkdtemp(prefix="kam-anki-test-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("unreadable Markdown", "content/key-account-management.md: error: cannot read: "),
+        ("unreadable folder", "content/sub: error: cannot read: "),
+        ("read-only output folder", "build/kam.apkg: error: cannot write: "),
+        ("read-only content folder", "content/kam-anki.lock: error: cannot write: "),
+    ],
+)
+def test_permission_errors_name_the_users_path(case: str, expected: str, open_dir: Path) -> None:
+    content = shutil.copytree(REPO / "content", open_dir / "content")
+    build_dir = open_dir / "build"
+    assert invoke("build", "--content", str(content), "-o", str(build_dir / "kam.apkg"))[0] == 0
+    good = (build_dir / "kam.apkg").read_bytes()
+    (content / "key-account-management.md").write_text(
+        (content / "key-account-management.md").read_text(encoding="utf-8")
+        + "\n## Neu {#neu}\n\n- a\n",
+        encoding="utf-8",
+    )
+    for folder in (open_dir, content, build_dir, build_dir / CACHE_DIR):
+        folder.chmod(0o777)
+    if case == "unreadable Markdown":
+        (content / "key-account-management.md").chmod(0)
+    elif case == "unreadable folder":
+        (content / "sub").mkdir()
+        (content / "sub" / "mehr.md").write_text("# K\n\n## F {#f}\n\n- a\n", encoding="utf-8")
+        (content / "sub").chmod(0)
+    elif case == "read-only output folder":
+        build_dir.chmod(0o555)
+    else:
+        content.chmod(0o555)
+    code, output = invoke_unprivileged(open_dir, "build", "-o", "build/kam.apkg")
+    assert code == 1
+    assert output.startswith(expected) and output.endswith("Permission denied\n"), output
+    assert output.count("\n") == 1 and ".tmp" not in output and ".anki2" not in output
+    assert (build_dir / "kam.apkg").read_bytes() == good
