@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -20,6 +21,8 @@ from kam_anki import __version__
 from kam_anki.errors import ContentError, Diagnostic, KamError, PathError, printable
 
 if TYPE_CHECKING:
+    from sys import UnraisableHookArgs
+
     from kam_anki.build import Result
     from kam_anki.files import Content, DirectoryCache
     from kam_anki.model import Note
@@ -172,10 +175,20 @@ def main() -> None:
     # A terminated build cleans up like an interrupted one (Ctrl-C): no scratch or
     # half-written files; a watch stops.
     signal.signal(signal.SIGTERM, _interrupt)
+    sys.unraisablehook = _unraisable
 
 
 def _interrupt(number: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _unraisable(info: UnraisableHookArgs) -> None:
+    """A signal that arrives while Python runs a finaliser raises where nothing can catch
+    it: deliver it again, so that it ends the command at the next place that can."""
+    if isinstance(info.exc_value, KeyboardInterrupt):
+        signal.raise_signal(signal.SIGINT)
+    else:
+        sys.__unraisablehook__(info)
 
 
 @main.command()
@@ -360,6 +373,7 @@ def preview(content_dir: Path, output: Path, open_page: bool) -> None:
 @_file_option("-o", "--output", default=DEFAULT_OUTPUT, help="Where to write the package.")
 @_file_option("--preview", "preview_path", default=PREVIEW, help="Where to write the preview.")
 @click.pass_context
+@_reporting
 def watch(ctx: click.Context, content_dir: Path, output: Path, preview_path: Path) -> None:
     """Rebuild the deck and the preview whenever a file in CONTENT changes; Ctrl-C stops."""
     from kam_anki.watch import watch_content
@@ -388,17 +402,10 @@ def watch(ctx: click.Context, content_dir: Path, output: Path, preview_path: Pat
         rebuild()
         _echo(f"watching {content_dir.as_posix()}/ for changes (Ctrl-C to stop)")
 
-    def shown(path: Path) -> str:
-        try:
-            return path.resolve().relative_to(content_dir.resolve()).as_posix()
-        except ValueError:
-            return path.as_posix()
-
-    def changed(paths: list[Path]) -> None:
-        _echo(f"changed: {', '.join(shown(p) for p in paths)}")
+    def changed(names: list[str]) -> None:
+        _echo(f"changed: {', '.join(names)}")
         rebuild()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         watch_content(content_dir, changed, on_ready=ready)
-    except KeyboardInterrupt:
-        _echo("stopped")
+    _echo("stopped")

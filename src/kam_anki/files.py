@@ -63,45 +63,47 @@ def is_source(name: str) -> bool:
     rule that ``build`` and ``watch`` share. Markdown, images and deck.toml count; hidden
     files and folders do not, nor do the lock file (which a build writes) and editors'
     backups."""
-    if any(part.startswith(".") for part in name.split("/")):
+    if is_hidden(name):
         return False
     suffix = posixpath.splitext(name)[1]
     return name == CONFIG_NAME or suffix == ".md" or suffix.lower() in IMAGE_TYPES
 
 
-def source_paths(root: Path) -> list[Path]:
-    """Every file below ``root`` that :func:`is_source`, sorted by :func:`relative` name.
+def is_hidden(name: str) -> bool:
+    """A name (relative, POSIX) in or under a hidden folder or of a hidden file."""
+    return any(part.startswith(".") for part in name.split("/"))
 
-    A folder that cannot be listed is an error (its cards would silently count as
-    removed), and so is a name that is not UTF-8: it would reach the cards' source field
-    and the lock file, which must be Unicode.
+
+def find_sources(root: Path) -> dict[str, Path]:
+    """Every file below ``root`` that :func:`is_source`, by :func:`relative` name, sorted.
+
+    A folder that cannot be listed is an error: its cards would silently count as removed.
     """
 
     def unreadable(exc: OSError) -> None:
         raise PathError(printable(str(exc.filename)), f"cannot read: {exc.strerror}")
 
-    found: list[tuple[str, Path]] = []
+    found: dict[str, Path] = {}
     for folder, folders, files in os.walk(root, onerror=unreadable):
         folders[:] = [name for name in folders if not name.startswith(".")]
         for file in files:
             path = Path(folder, file)
             name = relative(path, root)
             if is_source(name) and path.is_file():
-                found.append((name, path))
-    bad = [name for name, _ in found if printable(name) != name]
+                found[name] = path
+    return dict(sorted(found.items()))
+
+
+def source_paths(root: Path) -> list[Path]:
+    """The files a build reads, sorted by :func:`relative` name. A name that is not UTF-8
+    is an error: it would reach the cards' source field and the lock file, which must be
+    Unicode."""
+    found = find_sources(root)
+    bad = [name for name in found if printable(name) != name]
     if bad:
-        raise ContentError(
-            [
-                Diagnostic(
-                    printable(name),
-                    0,
-                    "error",
-                    "the file name is not UTF-8 (Anki needs Unicode): rename the file",
-                )
-                for name in bad
-            ]
-        )
-    return [path for _, path in sorted(found)]
+        message = "the file name is not UTF-8 (Anki needs Unicode): rename the file"
+        raise ContentError([Diagnostic(printable(name), 0, "error", message) for name in bad])
+    return list(found.values())
 
 
 def markdown_paths(root: Path) -> list[Path]:

@@ -1,7 +1,8 @@
-"""Watch ``content/`` and call back after each burst of changes to the deck's sources.
+"""Watch ``content/`` and call back after each burst of changes that a build would see.
 
 The waiting is done by watchfiles (inotify and friends, polling only where the platform has
-nothing better); this module only decides which changes count and groups them.
+nothing better); this module only decides which changes count and groups them. Which files
+count is decided by :func:`kam_anki.files.is_source`, the rule the build itself follows.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from pathlib import Path
 
 import watchfiles
 
-from kam_anki.build import IMAGE_TYPES
-from kam_anki.files import CONFIG_NAME
-
-SOURCE_SUFFIXES = (".md", *IMAGE_TYPES)
+from kam_anki.errors import KamError
+from kam_anki.files import find_sources, is_hidden, is_source, relative
 
 # A save usually arrives as a few events (editors write a temporary file, then rename): wait
 # this long for quiet before rebuilding, but never longer than DEBOUNCE_MS in all.
@@ -24,34 +23,40 @@ DEBOUNCE_MS = 400
 IDLE_MS = 100
 
 
-def is_source(path: str | Path) -> bool:
-    """Markdown, images and deck.toml count; the lock file, which a build writes, must not
-    (or every build would trigger the next), nor do editors' hidden swap and backup files."""
-    name = Path(path).name
-    if name.startswith((".", "#")) or name.endswith("~"):
-        return False
-    return name == CONFIG_NAME or name.lower().endswith(SOURCE_SUFFIXES)
-
-
-def _source_filter(_change: watchfiles.Change, path: str) -> bool:
-    return is_source(path)
-
-
 def watch_content(
     root: Path,
-    on_change: Callable[[list[Path]], None],
+    on_change: Callable[[list[str]], None],
     *,
     on_ready: Callable[[], None] | None = None,
     stop: threading.Event | None = None,
 ) -> None:
-    """Call ``on_ready`` once the watcher is live, then ``on_change`` with the changed source
-    files, sorted, after every burst of changes, until ``stop`` is set.
+    """Call ``on_ready`` once the watcher is live, then, after every burst of changes that
+    a build would see, ``on_change`` with the names (relative to ``root``) of the sources
+    that changed, appeared or went away, sorted; until ``stop`` is set.
 
+    A folder moved in, out or within ``root`` reports only the folder (inotify): what it
+    moved is found by comparing the sources before and after.
     Ctrl-C raises KeyboardInterrupt, for the caller to end cleanly.
     """
+    inside = root.resolve()
+
+    def name(path: str) -> str:
+        where = Path(path)
+        return relative(where.parent.resolve() / where.name, inside)
+
+    def visible(_change: watchfiles.Change, path: str) -> bool:
+        # Editors' swap files and the build's own temporary files are hidden.
+        return not is_hidden(name(path))
+
+    def sources() -> set[str] | None:
+        try:
+            return set(find_sources(root))
+        except KamError:  # e.g. a folder that cannot be read: the build will say so
+            return None
+
     changes: Iterable[set[tuple[watchfiles.Change, str]]] = watchfiles.watch(
         root,
-        watch_filter=_source_filter,
+        watch_filter=visible,
         debounce=DEBOUNCE_MS,
         step=STEP_MS,
         stop_event=stop,
@@ -60,11 +65,20 @@ def watch_content(
         rust_timeout=IDLE_MS,
         yield_on_timeout=True,
     )
+    known: set[str] | None = set()
     ready = False
     for batch in changes:
         if not ready:
             ready = True
+            known = sources()
             if on_ready is not None:
                 on_ready()
-        if batch:
-            on_change(sorted({Path(path) for _, path in batch}))
+        if not batch:
+            continue
+        now = sources()
+        names = {name(path) for _, path in batch}
+        moved = now ^ known if now is not None and known is not None else set()
+        changed = {n for n in names if is_source(n)} | moved
+        if changed or now != known:
+            on_change(sorted(changed or names))
+        known = now
