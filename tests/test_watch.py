@@ -299,3 +299,25 @@ def test_sigterm_during_a_multi_process_rebuild_ends_watch_within_a_second(
             if running.process.poll() is None:
                 running.process.kill()
                 running.process.wait(timeout=5)
+
+
+def test_a_file_name_that_is_not_utf8_is_named_and_the_last_good_deck_stays(
+    watcher: tuple[Watcher, Path],
+) -> None:
+    running, root = watcher
+    content, apkg = root / "content", root / "out/kam.apkg"
+    running.wait_for("watching")
+    good = apkg.read_bytes()
+    latin1 = os.path.join(os.fsencode(content), b"m\xe4rz.md")
+    with open(latin1, "wb") as out:
+        out.write(
+            b"# M\xc3\xa4rz\n\n## Was geschah im M\xc3\xa4rz? {#maerz}\n\n- Fr\xc3\xbchling\n"
+        )
+    running.wait_for("m\\xe4rz.md: error: the file name is not UTF-8")
+    running.wait_for("build failed")
+    assert apkg.read_bytes() == good
+    os.rename(latin1, content / "märz.md")
+    wait_until(lambda: apkg.read_bytes() != good, timeout=5)
+    running.wait_for("rebuilt in")
+    assert running.stop() == 0
+    assert not any("Traceback" in line or "internal error" in line for line in running.seen)

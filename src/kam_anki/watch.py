@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import watchfiles
+from watchfiles._rust_notify import WatchfilesRustInternalError
 
 from kam_anki.errors import KamError
 from kam_anki.files import find_sources, is_hidden, is_source, relative
@@ -54,7 +55,30 @@ def watch_content(
         except KamError:  # e.g. a folder that cannot be read: the build will say so
             return None
 
-    changes: Iterable[set[tuple[watchfiles.Change, str]]] = watchfiles.watch(
+    known: set[str] | None = None
+    while True:
+        live = False
+        try:
+            for batch in _batches(root, visible, stop):
+                names = {name(path) for _, path in batch}
+                if not live and known is None:  # the first start: build, whatever is there
+                    known = sources()
+                    if on_ready is not None:
+                        on_ready()
+                elif batch or not live:  # or a restart: what changed in the meantime
+                    known = _compare(known, sources(), names, on_change)
+                live = True
+            return
+        except WatchfilesRustInternalError:
+            # watchfiles stops at an event for a name that is not UTF-8: start it again;
+            # the comparison then finds the file, and the build names it.
+            continue
+
+
+def _batches(
+    root: Path, visible: Callable[[watchfiles.Change, str], bool], stop: threading.Event | None
+) -> Iterable[set[tuple[watchfiles.Change, str]]]:
+    return watchfiles.watch(
         root,
         watch_filter=visible,
         debounce=DEBOUNCE_MS,
@@ -65,20 +89,18 @@ def watch_content(
         rust_timeout=IDLE_MS,
         yield_on_timeout=True,
     )
-    known: set[str] | None = set()
-    ready = False
-    for batch in changes:
-        if not ready:
-            ready = True
-            known = sources()
-            if on_ready is not None:
-                on_ready()
-        if not batch:
-            continue
-        now = sources()
-        names = {name(path) for _, path in batch}
-        moved = now ^ known if now is not None and known is not None else set()
-        changed = {n for n in names if is_source(n)} | moved
-        if changed or now != known:
-            on_change(sorted(changed or names))
-        known = now
+
+
+def _compare(
+    known: set[str] | None,
+    now: set[str] | None,
+    names: set[str],
+    on_change: Callable[[list[str]], None],
+) -> set[str] | None:
+    """Call ``on_change`` if a source changed (``names`` are the events' paths) or the set
+    of sources did (a folder's event stands for the files in it); returns ``now``."""
+    moved = now ^ known if now is not None and known is not None else set()
+    changed = {n for n in names if is_source(n)} | moved
+    if changed or now != known:
+        on_change(sorted(changed or names))
+    return now
