@@ -70,7 +70,13 @@ def _reporting(command: Callable[P, R]) -> Callable[P, R]:
         except KamError as exc:
             _echo(f"error: {exc}", err=True)
         except BrokenPipeError:
-            raise  # the reader has gone: click ends quietly, no message can reach anyone
+            # The reader has gone (``| head -1``); what was built stays built. Nobody can
+            # read a message, and Python's own flush at exit must not fail either.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:
+                    os.dup2(devnull, stream.fileno())
+            raise _OutputGone(1) from None
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             _echo(f"{where}error: {exc.strerror or exc}", err=True)
@@ -85,6 +91,10 @@ def _reporting(command: Callable[P, R]) -> Callable[P, R]:
         sys.exit(1)
 
     return wrapper
+
+
+class _OutputGone(SystemExit):
+    """The output was closed: a watch ends too."""
 
 
 def _echo(text: str, *, err: bool = False) -> None:
@@ -390,6 +400,8 @@ def watch(ctx: click.Context, content_dir: Path, output: Path, preview_path: Pat
             # are the build's, already shown.
             ctx.invoke(build, content_dir=content_dir, output=output)
             count, _ = write_preview(content_dir, preview_path, cache_beside=output)
+        except _OutputGone:
+            raise
         except SystemExit as exc:
             if exc.code:  # the command has printed why
                 _echo("build failed: the last good deck and preview stay", err=True)
