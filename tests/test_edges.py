@@ -224,3 +224,33 @@ def test_permission_errors_name_the_users_path(case: str, expected: str, open_di
     assert output.startswith(expected) and output.endswith("Permission denied\n"), output
     assert output.count("\n") == 1 and ".tmp" not in output and ".anki2" not in output
     assert (build_dir / "kam.apkg").read_bytes() == good
+
+
+SIGNAL_IN_A_FINALISER = """
+import signal, sys
+from kam_anki import cli
+
+cli.main.callback()  # the handlers every command runs with
+
+
+class Finaliser:
+    def __del__(self):
+        signal.raise_signal(signal.SIGTERM)  # handled while Python runs this finaliser
+
+
+try:
+    Finaliser()
+    for _ in range(10**8):
+        pass
+    print("not interrupted")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_a_signal_that_arrives_in_a_finaliser_still_interrupts() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SIGNAL_IN_A_FINALISER], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout == "interrupted\n"
+    assert "Exception ignored" not in done.stderr

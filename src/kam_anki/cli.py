@@ -185,6 +185,7 @@ def main() -> None:
     # A terminated build cleans up like an interrupted one (Ctrl-C): no scratch or
     # half-written files; a watch stops.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGALRM, _interrupt)
     sys.unraisablehook = _unraisable
 
 
@@ -194,9 +195,10 @@ def _interrupt(number: int, frame: object) -> None:
 
 def _unraisable(info: UnraisableHookArgs) -> None:
     """A signal that arrives while Python runs a finaliser raises where nothing can catch
-    it: deliver it again, so that it ends the command at the next place that can."""
+    it: deliver it again a moment later (as SIGALRM, handled like SIGTERM), when the
+    finaliser is done, so that it ends the command where it can."""
     if isinstance(info.exc_value, KeyboardInterrupt):
-        signal.raise_signal(signal.SIGINT)
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
     else:
         sys.__unraisablehook__(info)
 
