@@ -59,6 +59,15 @@ def set_lock_epoch(epoch: int) -> Callable[[Path], None]:
     return mutate
 
 
+def conflict_in_lock(content: Path) -> None:
+    """A merge of two branches that each built the deck, as git leaves it."""
+    lock = content / "kam-anki.lock"
+    lines = lock.read_text(encoding="utf-8").splitlines(keepends=True)
+    ours, theirs = lines[5], lines[5].replace('"mod": ', '"mod": 1')
+    lines[5:6] = ["<<<<<<< HEAD\n", ours, "=======\n", theirs, ">>>>>>> feature\n"]
+    lock.write_text("".join(lines), encoding="utf-8")
+
+
 def remove_markdown(content: Path) -> None:
     for path in content.glob("*.md"):
         path.unlink()
@@ -155,6 +164,14 @@ ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
         [
             "kam-anki.lock:1: error: corrupt lock file (expected a time in seconds, got "
             "1000000000000000): restore it from git, do not delete it"
+        ],
+    ),
+    "lock file with a merge conflict": (
+        conflict_in_lock,
+        [
+            "kam-anki.lock:6: error: unresolved git merge conflict: keep one side whole "
+            "(git checkout --ours or --theirs on this file, then git add it) and run "
+            "kam-anki build again; do not merge the lines by hand"
         ],
     ),
     "unknown deck.toml key": (
@@ -302,7 +319,8 @@ def test_a_lock_that_cannot_be_written_leaves_the_last_good_package(
     monkeypatch.setattr(os, "replace", refuse_lock)
     result = CliRunner().invoke(main, ["build", "--content", str(content), "-o", str(out)])
     assert result.exit_code == 1
-    assert f"error: cannot write {content / 'kam-anki.lock'}: Permission denied" in result.output
+    lock = (content / "kam-anki.lock").as_posix()
+    assert f"{lock}: error: cannot write: Permission denied\n" == result.output
     assert out.read_bytes() == good
     assert sorted(os.listdir(tmp_path)) == [CACHE_DIR, ISSUED_NAME, "content", "kam.apkg"]
     assert sorted(os.listdir(content)) == [

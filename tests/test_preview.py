@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,8 @@ def test_preview_shows_exactly_what_anki_renders(built: Path) -> None:
             for side, rendered in (("front", card.question()), ("back", card.answer())):
                 body = STYLE.sub("", rendered)
                 assert body.strip(), "Anki rendered nothing"
-                assert f'<div class="card card1" data-side="{side}">{body}</div>' in page
+                shown = f'<div class="card card1" data-side="{side}" data-html="{escape(body)}">'
+                assert shown in page
     finally:
         col.close()
     assert f"<style>\n{css}\n</style>" in page
@@ -209,7 +211,7 @@ def test_preview_in_a_browser_light_desktop(built: Path) -> None:
         questions.add(item["sides"][0]["question"])
     assert len(questions) == 8
     # Every answer line of every card is on screen as a list item.
-    expected = (built / "preview.html").read_text(encoding="utf-8").count("<li>")
+    expected = unescape((built / "preview.html").read_text(encoding="utf-8")).count("<li>")
     assert sum(item["sides"][1]["items"] for item in found["items"]) == expected > 30
 
 
@@ -292,3 +294,64 @@ def test_preview_reports_content_errors_and_writes_nothing(tmp_path: Path) -> No
     assert result.exit_code == 1
     assert "broken.md:3: error" in result.output
     assert not output.exists()
+
+
+def test_removed_cards_are_labelled_with_what_an_import_does() -> None:
+    notetype = default_notetype()
+    tombstone = Note(
+        "weg", ("Alte Frage", "<p>x</p>", "entfernt", "#weg"), ("kam::entfernt",), "KAM::Entfernt"
+    )
+    page = render_preview(notetype, [tombstone], [], [], title="KAM")
+    assert "suspended" not in page
+    assert (
+        "removed: an import tags it kam::entfernt (a new learner gets it in KAM::Entfernt)" in page
+    )
+
+
+# One card each that leaves something open which, in one page, would swallow what follows.
+UNCLOSED = [
+    "<textarea>",
+    "<!--",
+    "<title>",
+    "<xmp>",
+    "<plaintext>",
+    "<noscript>",
+    "<style>",
+    "<select>",
+    "<table><tr><td>",
+    "<iframe>",
+    "<noembed>",
+    "<a href='#x'>",
+    "<b><i>",
+]
+
+
+def test_a_card_that_leaves_html_open_never_breaks_the_page(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "deck.toml").write_text(
+        'name = "T"\ndeck_id = 11\nnotetype_id = 12\nallow_html = true\n', encoding="utf-8"
+    )
+    cards = "".join(
+        f"## Offen {n} {{#offen-{n}}}\n\nVorher {tag} danach\n\n" for n, tag in enumerate(UNCLOSED)
+    )
+    (content / "a.md").write_text(
+        f"# Kapitel\n\n{cards}## Zuletzt {{#zuletzt}}\n\n- ganz\n- heil\n", encoding="utf-8"
+    )
+    page = tmp_path / "preview.html"
+    result = CliRunner().invoke(main, ["preview", "--content", str(content), "-o", str(page)])
+    assert result.exit_code == 0, result.output
+    total = len(UNCLOSED) + 1
+    found = _preview_in_browser(page, "#dark")
+    assert [item["id"] for item in found["items"]] == [
+        *(f"card-offen-{n}" for n in range(len(UNCLOSED))),
+        "card-zuletzt",
+    ]
+    assert found["shown"] == f"{total} of {total} shown"
+    for item in found["items"]:
+        assert [side["side"] for side in item["sides"]] == ["front", "back"], item["id"]
+        assert all(side["night"] for side in item["sides"]), item["id"]
+    assert found["items"][-1]["sides"][1]["items"] == 2
+    assert found["items"][-1]["sides"][0]["question"] == "Zuletzt"
+    filtered = _preview_in_browser(page, "#q=zuletzt")
+    assert filtered["shown"] == f"1 of {total} shown"

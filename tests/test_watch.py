@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kam_anki.watch import is_source
+from kam_anki.files import is_source
 
 REPO = Path(__file__).resolve().parent.parent
 CARD = "key-account-management.md"
@@ -31,20 +31,23 @@ CARD = "key-account-management.md"
         (".kam-anki.lock.abc123.tmp", False),
         (".karten.md.swp", False),
         ("karten.md~", False),
-        ("#karten.md#", False),
+        ("#karten.md#", False),  # Emacs' auto-save file
+        ("#1 Einleitung.md", True),  # built, so watched
+        ("sub/.versteckt/karten.md", False),
+        ("KARTEN.MD", False),  # not built either
         ("bild.png", True),  # images are packaged: a new one must reach the deck
         ("Skizze.JPEG", True),
         ("notizen.txt", False),
     ],
 )
 def test_which_files_trigger_a_rebuild(name: str, counts: bool) -> None:
-    assert is_source(Path("/content") / name) is counts
+    assert is_source(name) is counts
 
 
 class Watcher:
     """``kam-anki watch`` in a subprocess, its output collected line by line."""
 
-    def __init__(self, content: Path, apkg: Path, page: Path) -> None:
+    def __init__(self, content: Path, apkg: Path, page: Path, *, new_session: bool = False):
         env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
         env["PYTHONUNBUFFERED"] = "1"
         command = [sys.executable, "-m", "kam_anki", "watch", "--content", str(content)]
@@ -55,6 +58,7 @@ class Watcher:
             stderr=subprocess.STDOUT,
             text=True,
             env=env,
+            start_new_session=new_session,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
@@ -173,3 +177,147 @@ def test_ctrl_c_while_idle_ends_cleanly(watcher: tuple[Watcher, Path]) -> None:
     assert time.monotonic() - started < 2
     assert running.seen[-1] == "stopped"
     assert not any("Traceback" in line for line in running.seen)
+
+
+def _deck_changes(apkg: Path, act: Callable[[], object]) -> float:
+    """Seconds from ``act`` until the deck's bytes changed."""
+    before = apkg.read_bytes()
+    act()
+    return wait_until(lambda: apkg.read_bytes() != before, timeout=5)
+
+
+def test_every_change_a_build_would_see_rebuilds_within_a_second(
+    watcher: tuple[Watcher, Path],
+) -> None:
+    running, root = watcher
+    content, apkg = root / "content", root / "out/kam.apkg"
+    outside = root / "elsewhere"
+    outside.mkdir()
+    (content / "teil").mkdir()
+    running.wait_for("watching")
+
+    def new_card_file() -> None:
+        card = "# Teil\n\n## Eine Frage im Ordner {#im-ordner}\n\n- Antwort\n"
+        (content / "teil" / "karte.md").write_text(card, encoding="utf-8")
+
+    def save_hash_named_file() -> None:
+        card = "# Einleitung\n\n## Was steht am Anfang? {#am-anfang}\n\n- Die Einleitung\n"
+        (content / "#1 Einleitung.md").write_text(card, encoding="utf-8")
+
+    def edit_hash_named_file() -> None:
+        path = content / "#1 Einleitung.md"
+        path.write_text(path.read_text(encoding="utf-8") + "- und mehr\n", encoding="utf-8")
+
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("a new file in a folder", new_card_file),
+        ("a file named '#1 ...' created", save_hash_named_file),
+        ("a file named '#1 ...' saved", edit_hash_named_file),
+        ("a folder renamed", lambda: (content / "teil").rename(content / "kapitel")),
+        ("a folder moved out", lambda: (content / "kapitel").rename(outside / "kapitel")),
+        ("a folder moved in", lambda: (outside / "kapitel").rename(content / "zurueck")),
+        ("a file in a moved-in folder saved", lambda: _append(content / "zurueck/karte.md")),
+        ("a folder moved out again", lambda: (content / "zurueck").rename(outside / "weg")),
+    ]
+    for step, act in steps:
+        took = _deck_changes(apkg, act)
+        assert took < 1.0, f"{step}: rebuilt after {took:.2f} s"
+        running.wait_for("rebuilt in")
+    text = (root / "out/preview.html").read_text(encoding="utf-8")
+    assert 'class="pv-item" id="card-am-anfang"' in text
+    assert 'class="pv-item pv-removed" id="card-im-ordner"' in text  # its folder went away
+    started = time.monotonic()
+    assert running.stop() == 0
+    assert time.monotonic() - started < 1.0
+    assert running.seen[-1] == "stopped"
+    assert not any("Traceback" in line for line in running.seen)
+
+
+def _append(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + "- noch eine\n", encoding="utf-8")
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _large_content(folder: Path) -> Path:
+    """Enough Markdown that a cold build renders in worker processes."""
+    shutil.copytree(REPO / "content", folder)
+    for number in range(40):
+        cards = "".join(
+            f"## Frage {number}-{card} {{#f{number}-{card}}}\n\n- **eins** {card}\n- zwei\n"
+            "- drei mit einem etwas längeren Text, damit die Datei Gewicht hat\n\n"
+            for card in range(100)
+        )
+        (folder / f"teil-{number:02d}.md").write_text(f"# Teil {number}\n\n{cards}", "utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("group", [False, True], ids=["to-watch", "to-process-group"])
+def test_sigterm_during_a_multi_process_rebuild_ends_watch_within_a_second(
+    tmp_path: Path, group: bool
+) -> None:
+    content = _large_content(tmp_path / "content")
+    for attempt in range(3):
+        out = tmp_path / f"out{attempt}"
+        running = Watcher(content, out / "kam.apkg", out / "preview.html", new_session=group)
+        try:
+            deadline = time.monotonic() + 30
+            workers: set[int] = set()
+            while not workers:  # the cold first build renders in worker processes
+                assert time.monotonic() < deadline and running.process.poll() is None
+                workers = _children(running.process.pid)
+            if group:
+                os.killpg(running.process.pid, signal.SIGTERM)
+            else:
+                running.process.send_signal(signal.SIGTERM)
+            started = time.monotonic()
+            running.process.wait(timeout=5)
+            assert time.monotonic() - started < 1.0, f"attempt {attempt}"
+            assert not [pid for pid in workers if _alive(pid)], "orphaned workers"
+            running.reader.join(timeout=5)
+            output = "\n".join([*running.seen, *list(running.lines.queue)])
+            assert "Traceback" not in output, output
+            assert not list(out.glob(".*.tmp")) and not list(out.glob(".kam-anki-*"))
+        finally:
+            if running.process.poll() is None:
+                running.process.kill()
+                running.process.wait(timeout=5)
+
+
+def test_a_file_name_that_is_not_utf8_is_named_and_the_last_good_deck_stays(
+    watcher: tuple[Watcher, Path],
+) -> None:
+    running, root = watcher
+    content, apkg = root / "content", root / "out/kam.apkg"
+    running.wait_for("watching")
+    good = apkg.read_bytes()
+    latin1 = os.path.join(os.fsencode(content), b"m\xe4rz.md")
+    with open(latin1, "wb") as out:
+        out.write(
+            b"# M\xc3\xa4rz\n\n## Was geschah im M\xc3\xa4rz? {#maerz}\n\n- Fr\xc3\xbchling\n"
+        )
+    running.wait_for("m\\xe4rz.md: error: the file name is not UTF-8")
+    running.wait_for("build failed")
+    assert apkg.read_bytes() == good
+    os.rename(latin1, content / "märz.md")
+    wait_until(lambda: apkg.read_bytes() != good, timeout=5)
+    running.wait_for("rebuilt in")
+    assert running.stop() == 0
+    assert not any("Traceback" in line or "internal error" in line for line in running.seen)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from kam_anki.cache import FileCache, file_key
@@ -19,6 +20,10 @@ from kam_anki.notetype import NoteType
 from kam_anki.parse import REMOVED_CHAPTER, parse_file
 from kam_anki.render import render_answer, render_question, render_text
 from kam_anki.state import LOCK_NAME, Changes, Issued, Stamp, Stamper, State
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 REMOVED_TAG = "kam::entfernt"
 REMOVED_ANSWER = (
@@ -187,22 +192,105 @@ def check_file(context: _Context, source: SourceFile, key: str) -> Checked:
     return checked
 
 
-_WORKER: _Context | None = None  # set in each worker process when it starts
+_STOPPING = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
-def _start_worker(context: _Context) -> None:
-    global _WORKER
-    _WORKER = context
+def _serve(context: _Context, tasks: Connection, parents_ends: list[Connection]) -> None:
+    """A worker process: checks the files it is sent until its pipe closes."""
+    for pipe in parents_ends:  # inherited: with them open here, no worker would see its end
+        pipe.close()
     # The parent handles Ctrl-C and cleans up; it ends its workers with SIGTERM, which
     # (or SIGHUP) must simply end them (not run a handler inherited from the command line).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # held by the parent for the fork
+    while True:
+        try:
+            task = tasks.recv()
+        except EOFError:
+            return
+        try:
+            tasks.send((True, check_file(context, *task)))
+        except Exception as exc:  # a bug: raised in the parent, which reports it
+            tasks.send((False, exc))
 
 
-def _check_in_worker(task: tuple[SourceFile, str]) -> Checked:
-    assert _WORKER is not None
-    return check_file(_WORKER, *task)
+class _Workers:
+    """Forked processes that check files, each one file at a time over its own pipe.
+
+    No queue, lock or helper thread is shared (multiprocessing.Pool has all three): a signal
+    at any moment, or a worker that is gone, can never leave the parent waiting.
+    """
+
+    def __init__(self, context: _Context, jobs: int) -> None:
+        import multiprocessing  # only here: a small build never pays for importing it
+
+        fork = multiprocessing.get_context("fork")
+        self.pipes: list[Connection] = []
+        self.processes: list[BaseProcess] = []
+        try:
+            for _ in range(jobs):
+                mine, theirs = fork.Pipe()
+                self.pipes.append(mine)
+                process = fork.Process(
+                    target=_serve, args=(context, theirs, list(self.pipes)), daemon=True
+                )
+                # A signal during a fork would be handled in an at-fork callback, where
+                # Python drops the KeyboardInterrupt it raises: hold it until after.
+                old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+                try:
+                    process.start()
+                finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, old)
+                self.processes.append(process)
+                theirs.close()  # so that a worker's end shows as the pipe's end
+        except BaseException:
+            self.stop(finished=False)
+            raise
+
+    def check(self, tasks: Iterable[tuple[SourceFile, str]]) -> Iterator[Checked]:
+        """Checked files in the order of ``tasks``; a few are in flight at a time."""
+        from multiprocessing.connection import wait
+
+        pending = iter(tasks)
+        idle = list(self.pipes)
+        busy: dict[Connection, int] = {}
+        results: dict[int, Checked] = {}
+        sent = done = 0
+        while True:
+            while idle and sent - done < 4 * len(self.pipes):
+                task = next(pending, None)
+                if task is None:
+                    break
+                pipe = idle.pop()
+                pipe.send(task)
+                busy[pipe] = sent
+                sent += 1
+            while done in results:
+                yield results.pop(done)
+                done += 1
+            if not busy:
+                return
+            ready = wait(list(busy))
+            for pipe in [pipe for pipe in busy if pipe in ready]:
+                try:
+                    ok, value = pipe.recv()
+                except EOFError:
+                    raise RuntimeError("a worker process ended unexpectedly") from None
+                if not ok:
+                    raise value
+                results[busy.pop(pipe)] = value
+                idle.append(pipe)
+
+    def stop(self, *, finished: bool) -> None:
+        """Closed pipes end idle workers; after an interruption busy ones are ended too."""
+        for pipe in self.pipes:
+            pipe.close()
+        for process in self.processes:
+            if not finished:
+                process.terminate()
+            process.join()
 
 
 @contextmanager
@@ -211,16 +299,24 @@ def _checked_files(
 ) -> Iterator[Iterable[Checked]]:
     """Checked files in the order of ``tasks``; with ``jobs`` > 1 from worker processes.
 
-    Workers are forked: they start with the context without copying it through a pipe,
-    and files go to them one at a time, so only a few are in flight.
+    Workers are forked: they start with the context without copying it through a pipe.
     """
-    import multiprocessing  # only here: a small build never pays for importing it
-
-    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or "fork" not in _start_methods():
         yield (check_file(context, *task) for task in tasks)
         return
-    with multiprocessing.get_context("fork").Pool(jobs, _start_worker, (context,)) as pool:
-        yield pool.imap(_check_in_worker, tasks)
+    workers = _Workers(context, jobs)
+    finished = False
+    try:
+        yield workers.check(tasks)
+        finished = True
+    finally:
+        workers.stop(finished=finished)
+
+
+def _start_methods() -> list[str]:
+    import multiprocessing
+
+    return multiprocessing.get_all_start_methods()
 
 
 def jobs_for(cores: int, markdown_bytes: int, cached: int) -> int:

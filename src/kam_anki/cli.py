@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,9 +18,18 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 import click
 
 from kam_anki import __version__
-from kam_anki.errors import ContentError, Diagnostic, KamError, UsageError
+from kam_anki.errors import (
+    ContentError,
+    Diagnostic,
+    KamError,
+    PathError,
+    UsageError,
+    printable,
+)
 
 if TYPE_CHECKING:
+    from sys import UnraisableHookArgs
+
     from kam_anki.build import Result
     from kam_anki.files import Content, DirectoryCache
     from kam_anki.model import Note
@@ -27,6 +38,7 @@ if TYPE_CHECKING:
 
 DEFAULT_OUTPUT = Path("build/kam.apkg")
 PREVIEW = Path("build/preview.html")
+DEBUG = "KAM_ANKI_DEBUG"  # set to 1: an internal error shows its traceback
 P = ParamSpec("P")
 F = TypeVar("F", bound=Callable[..., object])
 R = TypeVar("R")
@@ -52,7 +64,7 @@ def _file_option(*names: str, default: Path, help: str) -> Callable[[F], F]:
 
 
 def _reporting(command: Callable[P, R]) -> Callable[P, R]:
-    """Content problems become ``path:line: error: message`` and exit status 1."""
+    """Problems a user can cause become ``path:line: error: message`` and exit status 1."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -61,33 +73,51 @@ def _reporting(command: Callable[P, R]) -> Callable[P, R]:
         except ContentError as exc:
             root = click.get_current_context().params.get("content_dir", Path("content"))
             _show(root, exc.diagnostics)
-            sys.exit(1)
         except UsageError as exc:
-            click.echo(f"error: {exc}", err=True)
+            _echo(f"error: {exc}", err=True)
             sys.exit(2)
+        except PathError as exc:
+            _echo(str(exc), err=True)
         except KamError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+            _echo(f"error: {exc}", err=True)
+        except BrokenPipeError:
+            # The reader has gone (``| head -1``); what was built stays built. Nobody can
+            # read a message, and Python's own flush at exit must not fail either.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:
+                    os.dup2(devnull, stream.fileno())
+            raise _OutputGone(1) from None
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
-            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
-            sys.exit(1)
+            _echo(f"{where}error: {exc.strerror or exc}", err=True)
         except Exception as exc:  # a bug: still no traceback for the user, but a report
-            click.echo(
+            _echo(
                 f"error: internal error ({type(exc).__name__}: {exc}); please report it "
-                "together with the content that caused it",
+                f"together with the content that caused it ({DEBUG}=1 shows where it happened)",
                 err=True,
             )
-            sys.exit(1)
+            if os.environ.get(DEBUG):
+                _echo(traceback.format_exc().rstrip("\n"), err=True)
+        sys.exit(1)
 
     return wrapper
+
+
+class _OutputGone(SystemExit):
+    """The output was closed: a watch ends too."""
+
+
+def _echo(text: str, *, err: bool = False) -> None:
+    """Paths may hold bytes that are not UTF-8: shown escaped, as the messages name them."""
+    click.echo(printable(text), err=err)
 
 
 def _show(root: Path, diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
     """Diagnostics name files relative to the content folder; the user sees them from here."""
     lines = [str(replace(d, path=(root / d.path).as_posix())) for d in diagnostics]
     if lines:
-        click.echo("\n".join(lines), err=True)
+        _echo("\n".join(lines), err=True)
 
 
 @dataclass(frozen=True)
@@ -168,10 +198,22 @@ def main() -> None:
     # (Ctrl-C): no scratch or half-written files; a watch stops.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
+    signal.signal(signal.SIGALRM, _interrupt)
+    sys.unraisablehook = _unraisable
 
 
 def _interrupt(number: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _unraisable(info: UnraisableHookArgs) -> None:
+    """A signal that arrives while Python runs a finaliser raises where nothing can catch
+    it: deliver it again a moment later (as SIGALRM, handled like SIGTERM), when the
+    finaliser is done, so that it ends the command where it can."""
+    if isinstance(info.exc_value, KeyboardInterrupt):
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
+    else:
+        sys.__unraisablehook__(info)
 
 
 @main.command()
@@ -186,15 +228,7 @@ def _interrupt(number: int, frame: object) -> None:
 @_reporting
 def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) -> None:
     """Build the .apkg from the Markdown in CONTENT."""
-    from kam_anki.cache import CACHE_DIR
-    from kam_anki.files import (
-        as_text,
-        output_lock,
-        read_content,
-        sweep,
-        temporary_file,
-        write_together,
-    )
+    from kam_anki.files import as_text, read_content, write_together, writing
     from kam_anki.history import ISSUED_NAME, dump_issued
     from kam_anki.notetype import default_notetype
     from kam_anki.package import PackageWriter
@@ -207,44 +241,43 @@ def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) 
         _report(content, result, dry_run)
         return
     folder = output.parent
-    with output_lock(folder):
-        sweep(folder, folder / CACHE_DIR, content_dir)
+    epoch = first_epoch(content.previous, now)
+    with (
+        writing(output, content_dir) as scratch,
+        PackageWriter(content.config, notetype, epoch, scratch) as package,
+    ):
         issued = _issued(content, output)
-        epoch = first_epoch(content.previous, now)
-        with (
-            temporary_file(folder, ".anki2") as scratch,
-            PackageWriter(content.config, notetype, epoch, scratch) as package,
-        ):
-            built = _build(
-                content,
-                notetype,
-                output,
-                now,
-                writes=True,
-                sink=package.add,
-                forget_removed=forget_removed,
-                issued=issued,
-            )
-            result = built.result
-            shipped = merge_issued([issued, issued_by(result.state)])
-            notetype_mod = result.state.notetype.mod
-            _report(content, result, dry_run)
-            # The package and the lock change together or not at all: all three are written
-            # in full in the output folder first. The record of what was shipped moves first
-            # (alone, it only makes a later build stamp anew), the package last (content/
-            # may refuse the lock; the output folder just took a file).
-            write_together(
-                [
-                    (folder / ISSUED_NAME, as_text(lambda out: dump_issued(shipped, out))),
-                    (content.lock_path, as_text(lambda out: dump_state(result.state, out))),
-                    (output, lambda out: package.write(out, notetype_mod, result.media)),
-                ],
-                stage_in=folder,
-            )
+        built = _build(
+            content,
+            notetype,
+            output,
+            now,
+            writes=True,
+            sink=package.add,
+            forget_removed=forget_removed,
+            issued=issued,
+        )
+        result = built.result
+        shipped = merge_issued([issued, issued_by(result.state)])
+        notetype_mod = result.state.notetype.mod
+        # The package and the lock change together or not at all: all three are written in
+        # full in the output folder first. The record of what was shipped moves first
+        # (alone, it only makes a later build stamp anew), the package last (content/ may
+        # refuse the lock; the output folder just took a file).
+        write_together(
+            [
+                (folder / ISSUED_NAME, as_text(lambda out: dump_issued(shipped, out))),
+                (content.lock_path, as_text(lambda out: dump_state(result.state, out))),
+                (output, lambda out: package.write(out, notetype_mod, result.media)),
+            ],
+            stage_in=folder,
+        )
         built.cache.keep_only(result.cache_keys)
     with output.open("rb") as written:
         digest = hashlib.file_digest(written, "sha256").hexdigest()
-    click.echo(f"sha256 {digest}  {output.as_posix()}")
+    # Only now the report: a closed pipe (``| head -1``) cannot undo a build that is done.
+    _report(content, result, dry_run)
+    _echo(f"sha256 {digest}  {output.as_posix()}")
 
 
 def _report(content: Content, result: Result, dry_run: bool) -> None:
@@ -253,7 +286,7 @@ def _report(content: Content, result: Result, dry_run: bool) -> None:
 
     _show(content.root, result.warnings)
     changes = result.changes
-    click.echo(
+    _echo(
         f"{len(result.state.cards)} cards: {len(changes.added)} added, "
         f"{len(changes.changed)} changed, {len(changes.removed)} removed, "
         f"{changes.unchanged} unchanged" + (" (dry run: nothing written)" if dry_run else "")
@@ -264,11 +297,11 @@ def _report(content: Content, result: Result, dry_run: bool) -> None:
         for card_id, question in items
     ]
     if lines:
-        click.echo("\n".join(lines))
+        _echo("\n".join(lines))
     if changes.notetype_changed and content.previous is not None:
-        click.echo("  ~ note type (card design) changed")
+        _echo("  ~ note type (card design) changed")
     if result.state.removed:
-        click.echo(
+        _echo(
             f"{len(result.state.removed)} removed card(s) stay in the package, tagged."
             f"\n  To delete them in Anki: Browse, search  {removed_search(content.config)}"
             "  select all, Notes > Delete.\n  Then run: kam-anki build --forget-removed"
@@ -277,19 +310,25 @@ def _report(content: Content, result: Result, dry_run: bool) -> None:
 
 @main.command()
 @CONTENT
+@_file_option(
+    "-o",
+    "--output",
+    default=DEFAULT_OUTPUT,
+    help="The package 'build' writes: its file cache (beside it) is read, never written.",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @_reporting
-def check(content_dir: Path, strict: bool) -> None:
+def check(content_dir: Path, output: Path, strict: bool) -> None:
     """Validate the content; write nothing."""
     from kam_anki.files import read_content
     from kam_anki.notetype import default_notetype
 
     content = read_content(content_dir)
-    result = _build(content, default_notetype(), DEFAULT_OUTPUT, _now(content)).result
+    result = _build(content, default_notetype(), output, _now(content)).result
     _show(content_dir, result.warnings)
     if strict and result.warnings:
         sys.exit(1)
-    click.echo(f"{len(result.state.cards)} cards ok, {len(result.warnings)} warning(s)")
+    _echo(f"{len(result.state.cards)} cards ok, {len(result.warnings)} warning(s)")
 
 
 @main.command()
@@ -297,12 +336,12 @@ def check(content_dir: Path, strict: bool) -> None:
 @_reporting
 def ids(content_dir: Path) -> None:
     """Add a readable id to every card heading that has none; nothing else in the files changes."""
-    from kam_anki.files import markdown_paths, read_state, relative, write_atomic
+    from kam_anki.files import markdown_paths, read_bytes, read_state, relative, write_atomic
     from kam_anki.ids import add_ids
     from kam_anki.model import SourceFile
     from kam_anki.parse import decode, parse_file
 
-    raw: dict[Path, bytes] = {p: p.read_bytes() for p in markdown_paths(content_dir)}
+    raw: dict[Path, bytes] = {p: read_bytes(p) for p in markdown_paths(content_dir)}
     # Ids of removed cards stay taken: a new card must not take over an old note's reviews.
     previous = read_state(content_dir)
     taken = {*previous.cards, *previous.removed} if previous is not None else set()
@@ -316,21 +355,24 @@ def ids(content_dir: Path) -> None:
         text, added = add_ids(data[len(bom) :].decode("utf-8"), taken)
         if added:
             write_atomic(path, bom + text.encode("utf-8"))
-            click.echo(f"{path.as_posix()}: added {len(added)} id(s): {', '.join(added)}")
+            _echo(f"{path.as_posix()}: added {len(added)} id(s): {', '.join(added)}")
             total += len(added)
-    click.echo(f"{total} id(s) added")
+    _echo(f"{total} id(s) added")
 
 
-def _write_preview(content_dir: Path, output: Path) -> tuple[int, tuple[Diagnostic, ...]]:
-    """Build in memory (nothing else is written) and write the preview page: what
-    ``preview`` and ``watch`` share. Returns the number of cards and the warnings."""
+def _write_preview(
+    content_dir: Path, output: Path, cache_beside: Path
+) -> tuple[int, tuple[Diagnostic, ...]]:
+    """Build in memory (reading the file cache beside ``cache_beside``, writing nothing else)
+    and write the preview page: what ``preview`` and ``watch`` share. Returns the number
+    of cards and the warnings."""
     from kam_anki.files import read_content, write_atomic
     from kam_anki.notetype import default_notetype
     from kam_anki.preview import render_preview
 
     content, notetype = read_content(content_dir), default_notetype()
     notes: list[Note] = []
-    result = _build(content, notetype, DEFAULT_OUTPUT, _now(content), sink=notes.append).result
+    result = _build(content, notetype, cache_beside, _now(content), sink=notes.append).result
     page = render_preview(
         notetype,
         notes,
@@ -350,9 +392,10 @@ def _write_preview(content_dir: Path, output: Path) -> tuple[int, tuple[Diagnost
 @_reporting
 def preview(content_dir: Path, output: Path, open_page: bool) -> None:
     """Write one HTML page with every card, front and back, as Anki shows them."""
-    count, warnings = _write_preview(content_dir, output)
+    # The page's own folder is where `build` keeps its cache when both keep their defaults.
+    count, warnings = _write_preview(content_dir, output, cache_beside=output)
     _show(content_dir, warnings)
-    click.echo(f"preview: {count} cards, {len(warnings)} warning(s)  {output.as_posix()}")
+    _echo(f"preview: {count} cards, {len(warnings)} warning(s)  {output.as_posix()}")
     if open_page:
         import webbrowser
 
@@ -364,14 +407,13 @@ def preview(content_dir: Path, output: Path, open_page: bool) -> None:
 @_file_option("-o", "--output", default=DEFAULT_OUTPUT, help="Where to write the package.")
 @_file_option("--preview", "preview_path", default=PREVIEW, help="Where to write the preview.")
 @click.pass_context
+@_reporting
 def watch(ctx: click.Context, content_dir: Path, output: Path, preview_path: Path) -> None:
     """Rebuild the deck and the preview whenever a file in CONTENT changes; Ctrl-C stops."""
-    import traceback
-
     from kam_anki.watch import watch_content
 
     if not content_dir.is_dir():
-        click.echo(f"error: {content_dir}: not a folder", err=True)
+        _echo(f"{content_dir.as_posix()}: error: not a folder", err=True)
         sys.exit(1)
     write_preview = _reporting(_write_preview)
 
@@ -381,33 +423,25 @@ def watch(ctx: click.Context, content_dir: Path, output: Path, preview_path: Pat
             # The very command `kam-anki build` runs, output and all; the preview's warnings
             # are the build's, already shown.
             ctx.invoke(build, content_dir=content_dir, output=output)
-            count, _ = write_preview(content_dir, preview_path)
+            count, _ = write_preview(content_dir, preview_path, cache_beside=output)
+        except _OutputGone:
+            raise
         except SystemExit as exc:
             if exc.code:  # the command has printed why
-                click.echo("build failed: the last good deck and preview stay", err=True)
-            return
-        except Exception:  # a bug must not end the watch: show it and wait for the next save
-            click.echo(traceback.format_exc(), err=True)
+                _echo("build failed: the last good deck and preview stay", err=True)
             return
         took = time.monotonic() - started
-        click.echo(f"preview: {count} cards  {preview_path.as_posix()}")
-        click.echo(f"[{time.strftime('%H:%M:%S')}] rebuilt in {took:.2f} s")
+        _echo(f"preview: {count} cards  {preview_path.as_posix()}")
+        _echo(f"[{time.strftime('%H:%M:%S')}] rebuilt in {took:.2f} s")
 
     def ready() -> None:
         rebuild()
-        click.echo(f"watching {content_dir.as_posix()}/ for changes (Ctrl-C to stop)")
+        _echo(f"watching {content_dir.as_posix()}/ for changes (Ctrl-C to stop)")
 
-    def shown(path: Path) -> str:
-        try:
-            return path.resolve().relative_to(content_dir.resolve()).as_posix()
-        except ValueError:
-            return path.as_posix()
-
-    def changed(paths: list[Path]) -> None:
-        click.echo(f"changed: {', '.join(shown(p) for p in paths)}")
+    def changed(names: list[str]) -> None:
+        _echo(f"changed: {', '.join(names)}")
         rebuild()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         watch_content(content_dir, changed, on_ready=ready)
-    except KeyboardInterrupt:
-        click.echo("stopped")
+    _echo("stopped")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,7 +19,22 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+        where = f"{self.path}:{self.line}" if self.line else self.path  # line 0: the whole file
+        return f"{where}: {self.severity}: {self.message}"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: a file name's bytes that are not UTF-8 (which Python carries
+    as lone surrogates) shown as ``\\xNN``, as ``ls`` would escape them."""
+
+    def escape(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+    return _SURROGATE.sub(escape, text)
 
 
 class KamError(Exception):
@@ -39,3 +55,12 @@ class ContentError(KamError):
     @classmethod
     def at(cls, path: str, line: int, message: str) -> ContentError:
         return cls([Diagnostic(path, line, "error", message)])
+
+
+class PathError(KamError):
+    """A file or folder the user named or owns cannot be used: ``path: error: message``."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+        super().__init__(f"{path}: error: {message}")

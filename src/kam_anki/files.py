@@ -5,21 +5,22 @@ from __future__ import annotations
 import errno
 import io
 import os
+import posixpath
 import signal
 import subprocess
 import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from kam_anki.build import IMAGE_TYPES
-from kam_anki.cache import dump_checked, load_checked
+from kam_anki.cache import CACHE_DIR, dump_checked, load_checked
 from kam_anki.config import parse_config
-from kam_anki.errors import ContentError, KamError
+from kam_anki.errors import ContentError, Diagnostic, KamError, PathError, printable
 from kam_anki.history import ISSUED_NAME, from_lock_log, load_issued
 from kam_anki.model import Assets, Checked, DeckConfig, SourceFile
 from kam_anki.parse import decode
@@ -51,7 +52,7 @@ class Content:
         """The Markdown files in sorted path order, read one at a time as they are needed."""
         for path in self.paths:
             name = relative(path, self.root)
-            yield SourceFile(name, decode(path.read_bytes(), name))
+            yield SourceFile(name, decode(read_bytes(path), name))
 
 
 def relative(path: Path, root: Path) -> str:
@@ -59,46 +60,105 @@ def relative(path: Path, root: Path) -> str:
     return unicodedata.normalize("NFC", path.relative_to(root).as_posix())
 
 
-def _visible(path: Path, root: Path) -> bool:
-    return not any(part.startswith(".") for part in path.relative_to(root).parts)
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes; a file that cannot be read is named as the user wrote its path."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise PathError(printable(path.as_posix()), f"cannot read: {exc.strerror}") from None
+
+
+def is_source(name: str) -> bool:
+    """Whether a build reads the file of this name (relative to content/, POSIX): the one
+    rule that ``build`` and ``watch`` share. Markdown, images and deck.toml count; hidden
+    files and folders do not, nor do the lock file (which a build writes) and editors'
+    backups."""
+    if is_hidden(name):
+        return False
+    suffix = posixpath.splitext(name)[1]
+    return name == CONFIG_NAME or suffix == ".md" or suffix.lower() in IMAGE_TYPES
+
+
+def is_hidden(name: str) -> bool:
+    """A name (relative, POSIX) in or under a hidden folder or of a hidden file."""
+    return any(part.startswith(".") for part in name.split("/"))
+
+
+def find_sources(root: Path) -> dict[str, Path]:
+    """Every file below ``root`` that :func:`is_source`, by :func:`relative` name, sorted.
+
+    A folder that cannot be listed is an error: its cards would silently count as removed.
+    """
+
+    def unreadable(exc: OSError) -> None:
+        raise PathError(printable(str(exc.filename)), f"cannot read: {exc.strerror}")
+
+    found: dict[str, Path] = {}
+    for folder, folders, files in os.walk(root, onerror=unreadable):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for file in files:
+            path = Path(folder, file)
+            name = relative(path, root)
+            if is_source(name) and path.is_file():
+                found[name] = path
+    return dict(sorted(found.items()))
+
+
+def source_paths(root: Path) -> list[Path]:
+    """The files a build reads, sorted by :func:`relative` name. A name that is not UTF-8
+    is an error: it would reach the cards' source field and the lock file, which must be
+    Unicode."""
+    found = find_sources(root)
+    bad = [name for name in found if printable(name) != name]
+    if bad:
+        message = "the file name is not UTF-8 (Anki needs Unicode): rename the file"
+        raise ContentError([Diagnostic(printable(name), 0, "error", message) for name in bad])
+    return list(found.values())
 
 
 def markdown_paths(root: Path) -> list[Path]:
     """Every ``*.md`` below ``root`` but hidden ones, sorted by :func:`relative` name."""
-    found = [p for p in root.rglob("*.md") if p.is_file() and _visible(p, root)]
-    return sorted(found, key=lambda p: relative(p, root))
+    return [p for p in source_paths(root) if _is_markdown(p)]
 
 
-def read_assets(root: Path) -> Assets:
-    """Image files under ``root``; symlinks that lead out of it are noted, never read."""
+def _is_markdown(path: Path) -> bool:
+    return path.suffix == ".md"
+
+
+def read_assets(root: Path, paths: Iterable[Path]) -> Assets:
+    """The image files among ``paths``; symlinks that lead out of ``root`` are noted,
+    never read."""
     inside = root.resolve()
     files: dict[str, bytes] = {}
     escaping: set[str] = set()
-    for path in sorted(root.rglob("*")):
-        if path.suffix.lower() not in IMAGE_TYPES or not path.is_file():
+    for path in paths:
+        if path.suffix.lower() not in IMAGE_TYPES:
             continue
         name = relative(path, root)
         if not path.resolve().is_relative_to(inside):
             escaping.add(name)
         else:
-            files[name] = path.read_bytes()
+            files[name] = read_bytes(path)
     return Assets(files, frozenset(escaping))
 
 
 def read_content(root: Path) -> Content:
     if not root.is_dir():
-        raise KamError(f"{root}: not a folder (expected the content folder with {CONFIG_NAME})")
+        message = f"not a folder (expected the content folder with {CONFIG_NAME})"
+        raise PathError(printable(root.as_posix()), message)
     config_path = root / CONFIG_NAME
     if not config_path.is_file():
         raise ContentError.at(CONFIG_NAME, 1, f"missing {CONFIG_NAME} in {root}")
-    config = parse_config(decode(config_path.read_bytes(), CONFIG_NAME), CONFIG_NAME)
-    return Content(root, config, read_state(root), read_assets(root), tuple(markdown_paths(root)))
+    config = parse_config(decode(read_bytes(config_path), CONFIG_NAME), CONFIG_NAME)
+    paths = source_paths(root)
+    markdown = tuple(p for p in paths if _is_markdown(p))
+    return Content(root, config, read_state(root), read_assets(root, paths), markdown)
 
 
 def read_state(root: Path) -> State | None:
     """The lock file's state, or None before the first build."""
     lock = root / LOCK_NAME
-    return load_state(lock.read_bytes(), LOCK_NAME) if lock.is_file() else None
+    return load_state(read_bytes(lock), LOCK_NAME) if lock.is_file() else None
 
 
 def read_issued(root: Path, output_dir: Path) -> Issued:
@@ -128,10 +188,27 @@ def _lock_log(root: Path) -> str:
 
 
 @contextmanager
-def output_lock(folder: Path) -> Iterator[None]:
-    """One writing build per output folder at a time. While a build holds the lock, any
-    temporary file of ours in that folder, its cache or ``content/`` was left by a build
-    that was killed (SIGKILL, power loss): it is removed."""
+def writing(output: Path, content: Path) -> Iterator[Path]:
+    """One writing build at a time per output folder, and a scratch file for it there.
+
+    While a build holds the folder, any temporary file of ours in it, in its cache or in
+    ``content`` was left by a build that was killed (SIGKILL, power loss): it is removed.
+    A folder that cannot be written is reported under the output's name.
+    """
+    folder = output.parent
+    with ExitStack() as held:
+        try:
+            held.enter_context(_output_lock(folder))
+            sweep(folder, folder / CACHE_DIR, content)
+            scratch = held.enter_context(temporary_file(folder, ".anki2"))
+        except OSError as exc:
+            message = f"cannot write: {exc.strerror}"
+            raise PathError(printable(output.as_posix()), message) from None
+        yield scratch
+
+
+@contextmanager
+def _output_lock(folder: Path) -> Iterator[None]:
     import fcntl  # POSIX; imported here so that reading content needs no more than os
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -255,7 +332,9 @@ def write_together(
                     staged[index] = (_stage(path, files[index][1], durable, path.parent), path)
                     os.replace(staged[index][0], path)
     except OSError as exc:
-        raise KamError(f"cannot write {path}: {exc.strerror or exc}") from None
+        # The target's name, never a temporary file's: that is the one the user knows.
+        message = f"cannot write: {exc.strerror or exc}"
+        raise PathError(printable(path.as_posix()), message) from None
     finally:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)

@@ -105,6 +105,7 @@ class CardView:
     text: str  # plain text of the card, lower-cased, for the filter
     warnings: tuple[Diagnostic, ...]
     removed: bool
+    deck: str
 
 
 def assign_warnings(
@@ -167,6 +168,7 @@ def card_views(
                 text=" ".join(_plain(f) for f in (*note.fields, note.card_id)).lower(),
                 warnings=tuple(by_card.get(note.card_id, ())) if not removed else (),
                 removed=removed,
+                deck=note.deck,
             )
         )
     return views, loose
@@ -214,7 +216,12 @@ def _card_html(view: CardView) -> str:
         classes.append("pv-removed")
     badges = ""
     if view.removed:
-        badges += '<span class="pv-badge">removed: suspended in Anki</span>'
+        # An import never suspends, moves or deletes: it tags the note; a collection
+        # that never had it gets it as a new card in the tombstones' subdeck.
+        badges += (
+            f'<span class="pv-badge">removed: an import tags it {REMOVED_TAG} '
+            f"(a new learner gets it in {escape(view.deck)})</span>"
+        )
     if view.warnings:
         count = len(view.warnings)
         badges += f'<span class="pv-badge pv-badge-warn">{count} warning{"s" * (count != 1)}</span>'
@@ -232,9 +239,11 @@ def _card_html(view: CardView) -> str:
         f"{badges}</div>\n{warning_list}"
         '<div class="pv-sides">\n'
         f'<figure class="pv-side"><figcaption>Front</figcaption><div class="pv-frame">'
-        f'<div class="card card1" data-side="front">{view.front}</div></div></figure>\n'
+        f'<div class="card card1" data-side="front" data-html="{escape(view.front)}"></div>'
+        "</div></figure>\n"
         f'<figure class="pv-side"><figcaption>Back</figcaption><div class="pv-frame">'
-        f'<div class="card card1" data-side="back">{view.back}</div></div></figure>\n'
+        f'<div class="card card1" data-side="back" data-html="{escape(view.back)}"></div>'
+        "</div></figure>\n"
         "</div>\n</article>"
     )
 
@@ -288,6 +297,12 @@ body.pv-dark, html.pv-dark { background: #101012; color: #d9d7d2; }
 _SCRIPT = """
 (function () {
   var $ = function (id) { return document.getElementById(id); };
+  // Each side is parsed on its own, as Anki's reviewer sets a card's HTML: whatever a card
+  // leaves open (<textarea>, <!--, <title>, ...) ends with that card, not with the page.
+  document.querySelectorAll('.pv-frame > .card[data-html]').forEach(function (card) {
+    card.innerHTML = card.getAttribute('data-html');
+    card.removeAttribute('data-html');
+  });
   var items = Array.prototype.slice.call(document.querySelectorAll('.pv-item'));
   var cards = Array.prototype.slice.call(document.querySelectorAll('.pv-frame > .card'));
   function readHash() {
@@ -370,6 +385,8 @@ _PAGE = """<!DOCTYPE html>
 <span id="pv-shown"></span>
 </header>
 {loose}
+<noscript><p id="pv-noscript">The cards are shown with JavaScript: please allow it for
+this page.</p></noscript>
 <main id="pv-cards">
 {cards}
 </main>

@@ -13,6 +13,7 @@ and a record beside the output, merged), and a new time is always later than tha
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -240,7 +241,20 @@ def dump_table(out: TextIO, name: str, stamps: Mapping[str, Stamp]) -> None:
     out.write("\n }" if stamps else "}")
 
 
+_CONFLICT = re.compile(rb"^(?:<{7}|={7}|>{7})(?:[ \r\n]|$)", re.MULTILINE)
+
+
 def load_state(raw: bytes, path: str) -> State:
+    conflict = _CONFLICT.search(raw)
+    if conflict:
+        # Either side is a consistent lock: a rebuild stamps what the other side changed.
+        raise ContentError.at(
+            path,
+            raw.count(b"\n", 0, conflict.start()) + 1,
+            "unresolved git merge conflict: keep one side whole (git checkout --ours or "
+            "--theirs on this file, then git add it) and run kam-anki build again; "
+            "do not merge the lines by hand",
+        )
     try:
         data = json.loads(raw.decode("utf-8"))
         if data.get("format") != _FORMAT:
