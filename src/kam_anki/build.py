@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 from kam_anki.cache import FileCache, file_key
 from kam_anki.errors import ContentError, Diagnostic
+from kam_anki.ids import question_key
 from kam_anki.model import Assets, Card, Checked, DeckConfig, Note, Place, SourceFile
 from kam_anki.notetype import NoteType
 from kam_anki.parse import REMOVED_CHAPTER, parse_file
@@ -285,14 +286,36 @@ def build(
     if sink is not None:
         for card_id, stamp in state.removed.items():
             sink(tombstone_note(config, card_id, stamp))
+    problems += _renamed(changes, places)
     return Result(
         state,
         changes,
         tuple(places),
-        tuple(problems),
+        tuple(sorted(problems)),
         dict(sorted(media.items())),
         frozenset(keys),
     )
+
+
+def _renamed(changes: Changes, places: list[Place]) -> list[Diagnostic]:
+    """A card that lost its id and got a new one looks like a new card with the old one's
+    question: the learner's reviews stay with the old note, which becomes a tombstone."""
+    if not changes.added or not changes.removed:
+        return []
+    gone = {question_key(question): card_id for card_id, question in changes.removed}
+    new = {place.id: place for place in places}
+    found = []
+    for card_id, question in changes.added:
+        old = gone.get(question_key(question))
+        if old is not None:
+            place = new[card_id]
+            message = (
+                f"card {card_id!r} has the question of the removed card {old!r}: learners lose "
+                f"that card's reviews when they delete its tombstone; to keep them, give this "
+                f"card its old id back: {{#{old}}}"
+            )
+            found.append(Diagnostic(place.path, place.line, "warning", message))
+    return found
 
 
 def _duplicates(

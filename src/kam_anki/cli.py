@@ -274,20 +274,29 @@ def ids(content_dir: Path) -> None:
     from kam_anki.parse import decode, parse_file
 
     raw: dict[Path, bytes] = {p: p.read_bytes() for p in markdown_paths(content_dir)}
-    # Ids of removed cards stay taken: a new card must not take over an old note's reviews.
-    previous = read_state(content_dir)
-    taken = {*previous.cards, *previous.removed} if previous is not None else set()
+    present: set[str] = set()
     for path, data in raw.items():
         name = relative(path, content_dir)
         cards, _ = parse_file(SourceFile(name, decode(data, name)))
-        taken.update(card.id for card in cards if card.id)
+        present.update(card.id for card in cards if card.id)
+    # Ids of removed cards stay taken: a new card must not take over an old note's reviews.
+    # An id the lock knows but the content lacks comes back to a heading with its question.
+    previous = read_state(content_dir)
+    locked = {**previous.removed, **previous.cards} if previous is not None else {}
+    known = {card_id: stamp.question for card_id, stamp in locked.items() if card_id not in present}
+    taken = present | set(locked)
     total = 0
     for path, data in raw.items():
         bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
-        text, added = add_ids(data[len(bom) :].decode("utf-8"), taken)
+        text, added = add_ids(data[len(bom) :].decode("utf-8"), taken, known)
         if added:
             write_atomic(path, bom + text.encode("utf-8"))
-            click.echo(f"{path.as_posix()}: added {len(added)} id(s): {', '.join(added)}")
+            restored = [card_id for card_id in added if card_id in known]
+            note = f" ({', '.join(restored)} restored from the lock file)" if restored else ""
+            click.echo(f"{path.as_posix()}: added {len(added)} id(s): {', '.join(added)}{note}")
+            taken.update(added)
+            for card_id in restored:
+                del known[card_id]
             total += len(added)
     click.echo(f"{total} id(s) added")
 

@@ -1,7 +1,11 @@
 """Markdown -> HTML for card fields: the one place MarkdownIt is configured; pure.
 
 Rendering also reports what validation needs to know about an answer (list items, images,
-raw HTML), from the same parse, so every answer is parsed once.
+raw HTML), from the same parse, so every answer is parsed once. :func:`blocks` gives the
+block structure of a whole file, as CommonMark reads it, for the parser.
+
+HTML comments (``<!-- ... -->``) never reach a card, whether raw HTML is allowed or not:
+they are how an author comments something out.
 """
 
 from __future__ import annotations
@@ -13,11 +17,15 @@ from functools import cache
 from html import escape, unescape
 
 from markdown_it import MarkdownIt
+from markdown_it.ruler import RuleOptionsType
+from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 # Bumped whenever the HTML for the same Markdown may differ: it is part of every cache key.
-CONVERTER_VERSION = "1"
+CONVERTER_VERSION = "2"
+COMMENT = "kam_comment"  # the type of a comment's block token
 
 # Bullets pasted from PDFs, slides and Word are list items too.
 _PASTED_BULLET = re.compile(r"^([ \t]*)[•◦▪‣–](?:[ \t]+|$)")
@@ -105,13 +113,70 @@ def _html_tokens(tokens: Sequence[Token]) -> list[Token]:
     return found
 
 
+def _comment_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """CommonMark's HTML block of type 2: from a line starting with ``<!--`` to the line
+    that holds ``-->`` (blank lines included); a token that renders as nothing."""
+    begin = state.bMarks[start] + state.tShift[start]
+    if state.is_code_block(start) or not state.src.startswith("<!--", begin):
+        return False
+    if silent:
+        return True
+    line = start + 1
+    if "-->" not in state.src[begin : state.eMarks[start]]:
+        while line < end:
+            if state.sCount[line] < state.blkIndent and not state.isEmpty(line):
+                break  # the end of the container (list item, quote) ends the comment too
+            text = state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
+            line += 1
+            if "-->" in text:
+                break
+    token = state.push(COMMENT, "", 0)
+    token.map = [start, line]
+    token.content = state.getLines(start, line, state.blkIndent, True)
+    state.line = line
+    return True
+
+
+def _comment_inline(state: StateInline, silent: bool) -> bool:
+    """``<!-->``, ``<!--->`` or ``<!--`` ... ``-->`` inside a paragraph: skipped."""
+    start = state.pos
+    if not state.src.startswith("<!--", start):
+        return False
+    # The last '-->' of the text, found once: no comment can close before a start after it,
+    # so a long run of '<!--' is not searched to its end again and again.
+    if state.html_terminator_last("-->") < start + 2:
+        return False
+    end = state.src.find("-->", start + 2) + 3
+    if end > state.posMax:
+        return False
+    state.pos = end
+    return True
+
+
 @cache
 def _markdown(allow_html: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": allow_html, "breaks": True, "typographer": False})
+    # A comment ends a paragraph, as an HTML block does.
+    alternatives: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote"]}
+    md.block.ruler.before("html_block", COMMENT, _comment_block, alternatives)
+    md.inline.ruler.before("html_inline", COMMENT, _comment_inline)
+    md.add_render_rule(COMMENT, lambda *_: "")
     md.core.ruler.push("kam_labels", _mark_labels)
     if allow_html:
         md.core.ruler.push("kam_defuse_html", _defuse_html)
     return md
+
+
+def blocks(markdown: str) -> tuple[list[Token], list[int]]:
+    """The block tokens of a whole file, read as a CommonMark reader reads it (raw HTML on,
+    so HTML blocks and comments are what they are there), from the same normalised text the
+    answers are rendered from; with, per line of that text, its 0-based line in ``markdown``.
+    """
+    text, origin = normalise(markdown)
+    md = _markdown(True)
+    tokens: list[Token] = []
+    md.block.parse(text, md, {}, tokens)
+    return tokens, origin
 
 
 def render_answer(
