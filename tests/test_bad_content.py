@@ -261,7 +261,10 @@ ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     ),
     "tab in the deck name": (
         set_config('name = "KAM"', 'name = "K\tAM"'),
-        ["deck.toml:3: error: U+0009 (a tab) at column 10 in 'name': Anki drops it from deck names"],
+        [
+            "deck.toml:3: error: U+0009 (a tab) at column 10 in 'name': "
+            "Anki drops it from deck names"
+        ],
     ),
     "empty part of the deck name": (
         set_config('name = "KAM"', 'name = "KAM:: "'),
