@@ -114,9 +114,9 @@ def test_any_other_character_inside_an_id_is_named_with_its_column(tmp_path: Pat
     expected = []
     for n, char in enumerate(inside):
         heading = f"## Frage {n} {{#kar{char}te-{n}}}"
-        column = heading.index("{#") + len("{#kar") + 1
+        at = heading.index("{#") + len("{#kar") + 1
         shown = unicodedata.normalize("NFC", char)  # U+2000 EN QUAD is U+2002 EN SPACE
-        expected.append((len(lines) + 1, shown, f"at column {column} is not"))
+        expected.append((len(lines) + 1, shown, f"at column {at} is not"))
         lines += [heading, "", "- a", ""]
     (content / "k.md").write_text("\n".join(lines), encoding="utf-8")
     result = run("build", "--content", str(content), "-o", str(tmp_path / "k.apkg"))
@@ -124,10 +124,10 @@ def test_any_other_character_inside_an_id_is_named_with_its_column(tmp_path: Pat
     errors = [line for line in result.output.splitlines() if ": error: " in line]
     assert len(errors) == len(inside)
     path = (content / "k.md").as_posix()
-    for error, (line, char, column) in zip(errors, expected, strict=True):
-        assert error.startswith(f"{path}:{line}: error: malformed card id ")
-        assert f"U+{ord(char):04X}" in error and column in error
-        assert f"'kar{ascii(char)[1:-1]}te-" in error  # shown escaped, never looking like ASCII
+    for error, (number, shown, column) in zip(errors, expected, strict=True):
+        assert error.startswith(f"{path}:{number}: error: malformed card id ")
+        assert f"U+{ord(shown):04X}" in error and column in error
+        assert f"'kar{ascii(shown)[1:-1]}te-" in error  # shown escaped, never looking like ASCII
 
 
 def test_ids_restores_the_id_the_lock_file_knows_for_that_question(
