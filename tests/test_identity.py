@@ -130,15 +130,22 @@ def test_any_other_character_inside_an_id_is_named_with_its_column(tmp_path: Pat
         assert f"'kar{ascii(shown)[1:-1]}te-" in error  # shown escaped, never looking like ASCII
 
 
+def build_then_replace(content: Path, apkg: Path, old: str, new: str) -> Path:
+    """Build the shipped deck, then edit its Markdown; returns the edited file."""
+    assert run("build", "--content", str(content), "-o", str(apkg)).exit_code == 0
+    source = content / "key-account-management.md"
+    text = source.read_text(encoding="utf-8")
+    assert old in text
+    source.write_text(text.replace(old, new), encoding="utf-8")
+    return source
+
+
 def test_ids_restores_the_id_the_lock_file_knows_for_that_question(
     content: Path, tmp_path: Path
 ) -> None:
     apkg = tmp_path / "k.apkg"
-    assert run("build", "--content", str(content), "-o", str(apkg)).exit_code == 0
-    source = content / "key-account-management.md"
-    text = source.read_text(encoding="utf-8")
-    lost = text.replace("## Ziele des KAM? (5) {#ziele-des-kam-5}", "## ziele  des\u00a0KAM? (5)")
-    source.write_text(lost, encoding="utf-8")
+    heading = "## Ziele des KAM? (5) {#ziele-des-kam-5}"
+    source = build_then_replace(content, apkg, heading, "## ziele  des\u00a0KAM? (5)")
     result = run("ids", "--content", str(content))
     assert result.exit_code == 0, result.output
     assert "added 1 id(s): ziele-des-kam-5 (ziele-des-kam-5 restored from the lock file)" in (
@@ -167,10 +174,7 @@ def test_a_new_id_for_a_removed_cards_question_warns_how_to_keep_the_reviews(
     content: Path, tmp_path: Path
 ) -> None:
     apkg = tmp_path / "k.apkg"
-    assert run("build", "--content", str(content), "-o", str(apkg)).exit_code == 0
-    source = content / "key-account-management.md"
-    text = source.read_text(encoding="utf-8")
-    source.write_text(text.replace("{#ziele-des-kam-5}", "{#ziele}"), encoding="utf-8")
+    source = build_then_replace(content, apkg, "{#ziele-des-kam-5}", "{#ziele}")
     result = run("build", "--content", str(content), "-o", str(apkg))
     assert result.exit_code == 0 and "1 added, 0 changed, 1 removed" in result.output
     path = source.as_posix()
