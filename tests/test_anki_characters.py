@@ -5,6 +5,7 @@ package that Anki imports, checks and keeps as written, or stops with ``path:lin
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -50,15 +51,20 @@ def toml_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def package_notes(apkg: Path) -> list[tuple[str, list[str]]]:
-    """(guid, fields) of every note in a package, read straight from its SQLite file."""
+def package_notes(apkg: Path) -> dict[str, tuple[list[str], str]]:
+    """Every note of a package by GUID: its fields and its card's deck name, read straight
+    from the package's SQLite file."""
     with tempfile.TemporaryDirectory() as folder:
         with zipfile.ZipFile(apkg) as archive:
             archive.extract("collection.anki2", folder)
         db = sqlite3.connect(Path(folder, "collection.anki2"))
-        rows = db.execute("select guid, flds from notes order by id").fetchall()
+        (decks,) = db.execute("select decks from col").fetchone()
+        rows = db.execute(
+            "select n.guid, n.flds, c.did from notes n join cards c on c.nid = n.id"
+        ).fetchall()
         db.close()
-    return [(guid, fields.split("\x1f")) for guid, fields in rows]
+    names = {int(deck_id): deck["name"] for deck_id, deck in json.loads(decks).items()}
+    return {guid: (fields.split("\x1f"), names[deck_id]) for guid, fields, deck_id in rows}
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -96,8 +102,12 @@ def test_a_built_package_imports_into_anki_and_keeps_its_text(generated: Deck) -
             message, ok = col.fix_integrity()
             assert ok, message
             assert len(col.find_notes("")) == len(written)
-            for guid, fields in written:
-                note_id = col.db.scalar("select id from notes where guid = ?", guid)
-                assert col.get_note(note_id).fields == fields
+            rows = col.db.all(
+                "select n.guid, n.id, c.did from notes n join cards c on c.nid = n.id"
+            )
+            kept = {
+                guid: (col.get_note(nid).fields, col.decks.name(did)) for guid, nid, did in rows
+            }
+            assert kept == written
         finally:
             col.close()

@@ -71,6 +71,14 @@ def set_config(old: str, new: str) -> Callable[[Path], None]:
     return mutate
 
 
+def both(*mutations: Callable[[Path], None]) -> Callable[[Path], None]:
+    def mutate(content: Path) -> None:
+        for mutation in mutations:
+            mutation(content)
+
+    return mutate
+
+
 ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "heading without answer": (
         append(CARDS, "\n## Leere Frage {#leer}\n"),
@@ -166,7 +174,10 @@ ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
         ],
     ),
     "id heading inside an html block": (
-        append(CARDS, "\n## HTML {#html}\n\n<div>\n## Drin {#drin}\n"),
+        both(
+            set_config("allow_html = false", "allow_html = true"),
+            append(CARDS, "\n## HTML {#html}\n\n<div>\n## Drin {#drin}\n"),
+        ),
         [
             f"{CARDS}:72: error: heading with id 'drin' is not a card: it is inside the HTML "
             "block that starts at line 71 (leave a blank line before it)"
@@ -217,6 +228,28 @@ ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
         [
             f"{CARDS}:71: error: code block opened here is never closed: it hides 1 heading(s) "
             "below (close it with the same fence)"
+        ],
+    ),
+    "chapter titles that differ only in case": (
+        write("gross.md", b"# KEY ACCOUNT MANAGER FLASHCARDS\n\n## Frage {#gross}\n\n- a\n"),
+        [
+            f"{CARDS}:3: error: the chapter makes the deck 'KAM::Key Account Manager "
+            "Flashcards', which differs from 'KAM::KEY ACCOUNT MANAGER FLASHCARDS' "
+            "(gross.md:3) only in case: Anki takes them for one deck; spell the titles the same"
+        ],
+    ),
+    "unclosed code fence at the end of a file": (
+        write("offen.md", b"# K\n\n## Code {#code}\n\n```\n## Noch eine {#noch}"),
+        [
+            "offen.md:5: error: code block opened here is never closed: it hides 1 heading(s) "
+            "below (close it with the same fence)"
+        ],
+    ),
+    "unclosed comment": (
+        append(CARDS, "\n<!--\n## Weg {#weg}\n\n- a\n"),
+        [
+            f"{CARDS}:69: error: comment opened here is never closed: it hides 1 heading(s) "
+            "below (close it with '-->')"
         ],
     ),
     "empty part of a chapter title": (

@@ -16,8 +16,8 @@ from kam_anki.errors import ContentError, Diagnostic
 from kam_anki.ids import question_key
 from kam_anki.model import Assets, Card, Checked, DeckConfig, Note, Place, SourceFile
 from kam_anki.notetype import NoteType
-from kam_anki.parse import REMOVED_CHAPTER, parse_file
-from kam_anki.render import render_answer, render_question, render_text
+from kam_anki.parse import REMOVED_CHAPTER, read_cards
+from kam_anki.render import Blocks, render_answer, render_question, render_text
 from kam_anki.state import Changes, Stamp, Stamper, State
 
 REMOVED_TAG = "kam::entfernt"
@@ -73,7 +73,7 @@ class _FileChecker:
     media: dict[str, bytes] = field(default_factory=dict)
     found: list[Diagnostic] = field(default_factory=list)
 
-    def add(self, card: Card) -> None:
+    def add(self, card: Card, parsed: Blocks | None) -> None:
         config = self.context.config
 
         def at(line: int) -> int:
@@ -89,7 +89,13 @@ class _FileChecker:
             self.media[name] = data
             return name
 
-        answer = render_answer(card.answer, allow_html=config.allow_html, images=image)
+        answer = render_answer(
+            card.answer,
+            allow_html=config.allow_html,
+            images=image,
+            parsed=parsed,
+            first=card.answer_line - 1,
+        )
 
         def warn(line: int, message: str) -> None:
             self.found.append(Diagnostic(card.path, line, "warning", message))
@@ -173,10 +179,10 @@ def check_file(context: _Context, source: SourceFile, key: str) -> Checked:
     cached = cache.get(key) if cache is not None else None
     if cached is not None:
         return cached
-    cards, found = parse_file(source)
+    cards, answers, found = read_cards(source, allow_html=context.config.allow_html)
     checker = _FileChecker(context, found=found)
-    for card in cards:
-        checker.add(card)
+    for card, parsed in zip(cards, answers, strict=True):
+        checker.add(card, parsed)
     checked = Checked(
         tuple(checker.notes), tuple(checker.cards), checker.media, tuple(checker.found)
     )
@@ -266,12 +272,17 @@ def build(
     media: dict[str, bytes] = {}
     first_id: dict[str, Place] = {}
     first_question: dict[bytes, Place] = {}
+    first_deck: dict[str, tuple[str, Place]] = {}
+    spellings: set[str] = set()
     with _checked_files(context, tasks(), jobs) as checked_files:
         for checked in checked_files:
             found += checked.found
             media.update(checked.media)
             for note, (place, question) in zip(checked.notes, checked.cards, strict=True):
                 found += _duplicates(place, question, first_id, first_question)
+                if note.deck not in spellings:
+                    spellings.add(note.deck)
+                    found += _same_deck(note.deck, place, first_deck)
                 places.append(place)
                 mod = stamper.stamp(place.id, note_digest(note), question)
                 if sink is not None:
@@ -316,6 +327,21 @@ def _renamed(changes: Changes, places: list[Place]) -> list[Diagnostic]:
             )
             found.append(Diagnostic(place.path, place.line, "warning", message))
     return found
+
+
+def _same_deck(
+    deck: str, place: Place, first_deck: dict[str, tuple[str, Place]]
+) -> list[Diagnostic]:
+    """Anki tells deck names apart without regard to case (``ß`` is ``SS``): two spellings
+    would become two decks, one renamed with a ``_``. Called once per spelling."""
+    first, where = first_deck.setdefault(deck.casefold(), (deck, place))
+    if first == deck:
+        return []
+    message = (
+        f"the chapter makes the deck {deck!r}, which differs from {first!r} ({where.path}:"
+        f"{where.line}) only in case: Anki takes them for one deck; spell the titles the same"
+    )
+    return [Diagnostic(place.path, place.line, "error", message)]
 
 
 def _duplicates(

@@ -268,27 +268,29 @@ def check(content_dir: Path, strict: bool) -> None:
 @_reporting
 def ids(content_dir: Path) -> None:
     """Add a readable id to every card heading that has none; nothing else in the files changes."""
-    from kam_anki.files import markdown_paths, read_state, relative, write_atomic
+    from kam_anki.files import read_content, relative, write_atomic
     from kam_anki.ids import add_ids
     from kam_anki.model import SourceFile
     from kam_anki.parse import decode, parse_file
 
-    raw: dict[Path, bytes] = {p: p.read_bytes() for p in markdown_paths(content_dir)}
+    content = read_content(content_dir)
+    allow_html = content.config.allow_html
+    raw: dict[Path, bytes] = {p: p.read_bytes() for p in content.paths}
     present: set[str] = set()
     for path, data in raw.items():
         name = relative(path, content_dir)
-        cards, _ = parse_file(SourceFile(name, decode(data, name)))
+        cards, _ = parse_file(SourceFile(name, decode(data, name)), allow_html=allow_html)
         present.update(card.id for card in cards if card.id)
     # Ids of removed cards stay taken: a new card must not take over an old note's reviews.
     # An id the lock knows but the content lacks comes back to a heading with its question.
-    previous = read_state(content_dir)
+    previous = content.previous
     locked = {**previous.removed, **previous.cards} if previous is not None else {}
     known = {card_id: stamp.question for card_id, stamp in locked.items() if card_id not in present}
     taken = present | set(locked)
     total = 0
     for path, data in raw.items():
         bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
-        text, added = add_ids(data[len(bom) :].decode("utf-8"), taken, known)
+        text, added = add_ids(data[len(bom) :].decode("utf-8"), taken, known, allow_html)
         if added:
             write_atomic(path, bom + text.encode("utf-8"))
             restored = [card_id for card_id in added if card_id in known]

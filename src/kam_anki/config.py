@@ -8,7 +8,7 @@ from typing import Any
 
 from kam_anki.errors import ContentError, Diagnostic
 from kam_anki.model import DeckConfig
-from kam_anki.parse import describe, unfit
+from kam_anki.parse import deck_name, describe, unfit
 
 _REQUIRED: dict[str, type] = {"name": str, "deck_id": int, "notetype_id": int}
 _OPTIONAL: dict[str, type] = {"tags": list, "allow_html": bool}
@@ -42,19 +42,17 @@ def parse_config(text: str, path: str) -> DeckConfig:
             err(key, f"{key!r} must be a positive 64-bit integer")
     name = data.get("name")
     if isinstance(name, str):
-        parts = [part.strip() for part in name.split("::")]
+        data["name"] = deck_name(name)
         bad = unfit(name, name=True)
         if not name.strip():
             err("name", "'name' must not be empty")
-        elif not all(parts):
+        elif not all(data["name"].split("::")):
             err("name", "'name' has an empty part around '::'")
         elif bad >= 0:
             written = text.split("\n")[_line_of(text, "name") - 1]
             column = written.find(name[bad])
             where = f"at column {column + 1}" if column >= 0 else "(written as an escape)"
             err("name", f"{describe(name[bad])} {where} in 'name': Anki drops it from deck names")
-        # Anki trims the blanks around each part of a deck name: so does the build.
-        data["name"] = "::".join(parts)
     tags = data.get("tags", [])
     if _is(tags, list):
         for tag in tags:

@@ -43,7 +43,10 @@ def question_key(question: str) -> str:
 
 
 def add_ids(
-    text: str, taken: Iterable[str], known: Mapping[str, str] | None = None
+    text: str,
+    taken: Iterable[str],
+    known: Mapping[str, str] | None = None,
+    allow_html: bool = False,
 ) -> tuple[str, list[str]]:
     """Append ``{#id}`` to each card heading without anything id-like; every other byte
     stays as it was.
@@ -51,8 +54,8 @@ def add_ids(
     ``text`` is the file as read (BOM, line ends and normalisation untouched).
     ``taken`` are ids already used anywhere in the deck. ``known`` maps ids the lock file
     knows but the content lacks to their questions: a heading with such a question gets
-    its old id back (and so keeps its note and reviews), not a new one. Returns the new
-    text and the ids written.
+    its old id back (and so keeps its note and reviews), not a new one. ``allow_html`` is
+    the deck's: it decides what is an HTML block. Returns the new text and the ids written.
     """
     used = set(taken)
     lost: dict[str, str] = {}
@@ -61,7 +64,7 @@ def add_ids(
     pieces = _LINE_END.split(text)  # [line, sep, line, sep, ..., line]
     lines = [unicodedata.normalize("NFC", line) for line in pieces[0::2]]
     added: list[str] = []
-    for heading in outline("\n".join(lines)).headings:
+    for heading in outline("\n".join(lines), allow_html=allow_html).headings:
         line = lines[heading.index]
         if heading.level != 2 or find_id(line) is not None:
             continue  # even a malformed id is left alone: the build says what is wrong

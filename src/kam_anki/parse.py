@@ -18,7 +18,7 @@ from markdown_it.token import Token
 
 from kam_anki.errors import ContentError, Diagnostic
 from kam_anki.model import Card, SourceFile
-from kam_anki.render import COMMENT, blocks
+from kam_anki.render import COMMENT, Blocks, blocks
 
 # The subdeck where removed cards (tombstones) go for a learner who never had them.
 REMOVED_CHAPTER = "Entfernt"
@@ -78,6 +78,20 @@ def unfit(text: str, *, name: bool = False) -> int:
     name, where it drops tabs too), or -1."""
     found = (_UNFIT_NAME if name else _UNFIT).search(text)
     return found.start() if found else -1
+
+
+def deck_name(text: str) -> str:
+    """A chapter title or deck name as Anki keeps it: blanks and colons around each part
+    (between ``::``) dropped. An empty part is an error for the caller."""
+    parts = []
+    for part in text.split("::"):
+        start, end = 0, len(part)
+        while start < end and (part[start].isspace() or part[start] == ":"):
+            start += 1
+        while end > start and (part[end - 1].isspace() or part[end - 1] == ":"):
+            end -= 1
+        parts.append(part[start:end])
+    return "::".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +185,14 @@ def heading_span(line: str, end: int) -> tuple[int, int]:
 class Heading:
     index: int  # 0-based line index
     level: int
+    position: int  # of its first token
 
 
 @dataclass(frozen=True, slots=True)
 class Outline:
     headings: list[Heading]  # the top-level ATX headings of level 1 and 2
     found: list[Diagnostic]  # id headings that are not cards, code blocks never closed
+    blocks: Blocks  # of the whole file
 
 
 # Why a '{#id}' heading line is not a card, by the kind of block it is in.
@@ -200,10 +216,12 @@ _HEADING_LINE = re.compile(r" {0,3}#{1,2}(?:[ \t]|$)")  # a line of a block's co
 _CONTINUED_HEADING = re.compile(r"[ \t]*#{1,2}(?:[ \t]|$)")  # a paragraph's later line
 
 
-def outline(text: str, path: str = "") -> Outline:
-    """The headings that structure a file, as CommonMark reads it; and, as diagnostics,
-    every ``{#id}`` heading line that is no such heading, and code blocks never closed."""
-    tokens, origin = blocks(text)
+def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline:
+    """The headings that structure a file, as CommonMark reads it (and the answers are
+    rendered); and, as diagnostics, every ``{#id}`` heading line that is no such heading,
+    and code blocks and comments never closed."""
+    parsed = blocks(text, allow_html=allow_html)
+    tokens, origin = parsed.tokens, parsed.origin
     lines = text.split("\n")
     headings: list[Heading] = []
     found: list[Diagnostic] = []
@@ -238,7 +256,7 @@ def outline(text: str, path: str = "") -> Outline:
                     for at in range(start, end - 1):
                         report(at, "setext", start)
             elif len(token.markup) <= 2 and not containers:
-                headings.append(Heading(origin[start], len(token.markup)))
+                headings.append(Heading(origin[start], len(token.markup), position))
             elif len(token.markup) <= 2:
                 container = containers[-1]
                 report(start, container.type, (container.map or token.map)[0])
@@ -246,13 +264,14 @@ def outline(text: str, path: str = "") -> Outline:
             paragraph = token.type == "paragraph_open"
             body = tokens[position + 1].content if paragraph else token.content
             first = start + (token.type == "fence")
-            if token.type == "fence" and end - start - 2 != body.count("\n"):
-                # No closing fence: CommonMark ends the block with its container or the file.
+            if _unclosed(token, body):
+                # CommonMark ends it with its container or the file: all below is hidden.
                 hidden = sum(1 for line in body.split("\n") if _HEADING_LINE.match(line))
                 if hidden:
+                    what, close = _UNCLOSED[token.type]
                     message = (
-                        f"code block opened here is never closed: it hides {hidden} "
-                        "heading(s) below (close it with the same fence)"
+                        f"{what} opened here is never closed: it hides {hidden} heading(s) "
+                        f"below (close it with {close})"
                     )
                     found.append(Diagnostic(path, origin[start] + 1, "error", message))
             elif "{#" in body:
@@ -260,7 +279,20 @@ def outline(text: str, path: str = "") -> Outline:
                 for offset, line in enumerate(body.split("\n")):
                     if pattern.match(line) and (offset or not paragraph):
                         report(first + offset, token.type, start)
-    return Outline(headings, found)
+    return Outline(headings, found, parsed)
+
+
+_UNCLOSED = {"fence": ("code block", "the same fence"), COMMENT: ("comment", "'-->'")}
+
+
+def _unclosed(token: Token, body: str) -> bool:
+    """A code block or comment that runs to the end of its container (or the file)."""
+    if token.type == COMMENT:
+        return "-->" not in body  # it ends at the first line that holds one
+    if token.type != "fence" or token.map is None:
+        return False
+    lines = body.count("\n") + (not body.endswith("\n") and bool(body))
+    return token.map[1] - token.map[0] == lines + 1  # no line left for a closing fence
 
 
 def _unfit_characters(text: str, exempt: dict[int, int]) -> Iterator[tuple[int, int]]:
@@ -280,10 +312,40 @@ def _unfit_characters(text: str, exempt: dict[int, int]) -> Iterator[tuple[int, 
             yield line, column
 
 
-def parse_file(source: SourceFile) -> tuple[list[Card], list[Diagnostic]]:
+def _own_blocks(whole: Blocks, tokens: list[Token], last: int) -> Blocks | None:
+    """A card's blocks, taken from its file's, if they are the ones its answer gives on its
+    own: not if the file defines link references (each answer has its own), nor if an HTML
+    block or a code block never closed keeps the line end after the answer's last line
+    (which the answer, cut out of its file, has not)."""
+    if whole.env:
+        return None
+    for token in tokens:
+        if token.type not in ("html_block", "fence") or token.map is None:
+            continue
+        if whole.origin[token.map[1] - 1] >= last and (
+            token.type == "html_block" or _unclosed(token, token.content)
+        ):
+            return None
+    return Blocks(tokens, whole.origin, {})
+
+
+def parse_file(
+    source: SourceFile, *, allow_html: bool = False
+) -> tuple[list[Card], list[Diagnostic]]:
     """Cards of one file, plus problems found (errors are not raised here, so all are seen)."""
+    cards, _, found = read_cards(source, allow_html=allow_html)
+    return cards, found
+
+
+def read_cards(
+    source: SourceFile, *, allow_html: bool = False
+) -> tuple[list[Card], list[Blocks | None], list[Diagnostic]]:
+    """Like :func:`parse_file`, with each card's answer already split into blocks, for its
+    rendering; None where the file has link references (each answer has its own)."""
     lines = source.text.split("\n")
-    structure = outline(source.text, source.path)
+    structure = outline(source.text, source.path, allow_html=allow_html)
+    whole = structure.blocks
+    answers: list[Blocks | None] = []
     found = structure.found
     cards: list[Card] = []
 
@@ -301,11 +363,10 @@ def parse_file(source: SourceFile) -> tuple[list[Card], list[Diagnostic]]:
         if heading.level == 1:
             start, stop = heading_span(line, len(line))
             tab = unfit(line[start:stop], name=True)
-            # Anki trims the blanks around each part of a deck name: so does the chapter.
-            chapter = "::".join(part.strip() for part in line[start:stop].split("::"))
-            if any(not part for part in chapter.split("::")):
+            chapter = deck_name(line[start:stop])
+            if not all(chapter.split("::")):
                 error(heading.index, "empty chapter title (or an empty part around '::')")
-            elif chapter == REMOVED_CHAPTER:
+            elif chapter.casefold() == REMOVED_CHAPTER.casefold():
                 error(heading.index, f"chapter title {chapter!r} is kept for removed cards")
             elif tab >= 0 and line[start + tab] == "\t":  # other such characters: below
                 error(
@@ -319,10 +380,13 @@ def parse_file(source: SourceFile) -> tuple[list[Card], list[Diagnostic]]:
         question = line[start:stop]
         if attribute is not None:
             exempt[heading.index] = stop
-        end = marks[position + 1].index if position + 1 < len(marks) else len(lines)
+        following = marks[position + 1] if position + 1 < len(marks) else None
+        end = following.index if following else len(lines)
         body = lines[heading.index + 1 : end]
         while body and not body[-1].strip():
             body.pop()
+        tokens = whole.tokens[heading.position + 3 : following.position if following else None]
+        answers.append(_own_blocks(whole, tokens, heading.index + len(body)))
         skipped = 0
         while skipped < len(body) and not body[skipped].strip():
             skipped += 1
@@ -359,4 +423,4 @@ def parse_file(source: SourceFile) -> tuple[list[Card], list[Diagnostic]]:
                 source.path, 1, "error", "no cards in this file: a card is '## Question {#card-id}'"
             )
         )
-    return cards, found
+    return cards, answers, found

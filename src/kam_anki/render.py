@@ -15,11 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from html import escape, unescape
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.ruler import RuleOptionsType
 from markdown_it.rules_block import StateBlock
-from markdown_it.rules_core import StateCore
+from markdown_it.rules_core import StateCore, block, normalize
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
@@ -167,34 +168,62 @@ def _markdown(allow_html: bool) -> MarkdownIt:
     return md
 
 
-def blocks(markdown: str) -> tuple[list[Token], list[int]]:
-    """The block tokens of a whole file, read as a CommonMark reader reads it (raw HTML on,
-    so HTML blocks and comments are what they are there), from the same normalised text the
-    answers are rendered from; with, per line of that text, its 0-based line in ``markdown``.
-    """
+@dataclass(frozen=True, slots=True)
+class Blocks:
+    """Markdown split into blocks (markdown-it-py's block tokens), not yet into inline
+    text: what the parser looks at for a file's structure, then renders card by card."""
+
+    tokens: list[Token]
+    origin: list[int]  # per line of the normalised text: its 0-based line in the input
+    env: dict[str, Any]  # link reference definitions found
+
+
+def blocks(markdown: str, *, allow_html: bool = False) -> Blocks:
+    """The blocks of ``markdown`` as the answers are rendered: from the normalised text,
+    with the same settings, comments recognised whether raw HTML is allowed or not."""
     text, origin = normalise(markdown)
-    md = _markdown(True)
+    md = _markdown(allow_html)
     tokens: list[Token] = []
-    md.block.parse(text, md, {}, tokens)
-    return tokens, origin
+    env: dict[str, Any] = {}
+    md.block.parse(text, md, env, tokens)
+    return Blocks(tokens, origin, env)
+
+
+@cache
+def _after_blocks(allow_html: bool) -> list[Callable[[StateCore], None]]:
+    """The core rules that come after splitting into blocks: inline parsing and ours."""
+    skip = {normalize, block}
+    return [rule for rule in _markdown(allow_html).core.ruler.getRules("") if rule not in skip]
 
 
 def render_answer(
-    markdown: str, *, allow_html: bool = False, images: ImageResolver | None = None
+    markdown: str,
+    *,
+    allow_html: bool = False,
+    images: ImageResolver | None = None,
+    parsed: Blocks | None = None,
+    first: int = 0,
 ) -> Answer:
-    text, origin = normalise(markdown)
+    """``markdown`` as a card's back. ``parsed``, if given, are its blocks, taken from its
+    file's (so the file is parsed once): their lines count from ``first``, the answer's
+    first line in the file."""
     md = _markdown(allow_html)
-    tokens = md.parse(text)
+    if parsed is None:
+        parsed, first = blocks(markdown, allow_html=allow_html), 0
+    tokens, origin = parsed.tokens, parsed.origin
+    state = StateCore("", md, parsed.env, tokens)
+    for rule in _after_blocks(allow_html):
+        rule(state)
 
     def line_of(token: Token) -> int:
-        return origin[token.map[0]] + 1 if token.map else 1
+        return origin[token.map[0]] - first + 1 if token.map else 1
 
     top_level = 0
     empty: list[int] = []
-    block = tokens[0] if tokens else None
+    current = tokens[0] if tokens else None
     for index, token in enumerate(tokens):
         if token.map:
-            block = token
+            current = token
         if token.type == "list_item_open":
             top_level += token.level == 1
             if tokens[index + 1].type == "list_item_close":
@@ -202,13 +231,16 @@ def render_answer(
         if token.type == "inline" and images is not None:
             for child in token.children or ():
                 if child.type == "image":
-                    line = line_of(block) if block is not None else 1
+                    line = line_of(current) if current is not None else 1
                     child.attrSet("src", images(str(child.attrGet("src") or ""), line))
     raw = [line_of(t) for t in tokens if t.type == "html_block"]
     raw += [line_of(t) for t in tokens if t.type == "inline" and _html_tokens([t])]
-    if not allow_html and "<" in text:
+    if not allow_html and "<" in markdown:
         # The same text with HTML parsing on shows what a reader would have meant as markup.
-        raw += [line_of(t) for t in _markdown(True).parse(text) if _html_tokens([t])]
+        text, answer_origin = normalise(markdown)
+        for token in _markdown(True).parse(text):
+            if token.map and _html_tokens([token]):
+                raw.append(answer_origin[token.map[0]] + 1)
     html = md.renderer.render(tokens, md.options, {})
     return Answer(html, top_level, tuple(empty), tuple(sorted(set(raw))))
 
