@@ -43,13 +43,13 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), env={"SOURCE_DATE_EPOCH": "1700000000"})
 
 
-def battery_deck(content: Path, heading: str) -> Path:
+def battery_deck(content: Path, heading: str, answer: str = "Antwort") -> Path:
     """One card per invisible character; ``heading`` is formatted with the card's number
     and the character."""
     content.mkdir(exist_ok=True)
     (content / "deck.toml").write_text(DECK, encoding="utf-8")
     cards = "".join(
-        heading.format(n=n, c=c) + f"\n\n- Antwort {n}\n\n" for n, c in enumerate(INVISIBLE)
+        heading.format(n=n, c=c) + f"\n\n- {answer} {n}\n\n" for n, c in enumerate(INVISIBLE)
     )
     path = content / "k.md"
     path.write_text("# K\n\n" + cards, encoding="utf-8")
@@ -69,17 +69,19 @@ def test_invisible_characters_around_an_id_keep_the_note(tmp_path: Path) -> None
     assert len(first.new) == len(INVISIBLE)
     before = notes_by_guid(col)
 
-    # Before '{', between '{' and '#', around the id and after '}', all at once.
-    path = battery_deck(content, "## Frage {n}{c} {{{c}#{c}karte-{n}{c}}}{c}")
+    # Before '{', between '{' and '#', around the id and after '}', all at once; and a new
+    # answer, so that the import must update each note.
+    path = battery_deck(content, "## Frage {n}{c} {{{c}#{c}karte-{n}{c}}}{c}", "Neu")
     edited = path.read_bytes()
     ids = run("ids", "--content", str(content))
     assert ids.exit_code == 0 and "0 id(s) added" in ids.output
     assert path.read_bytes() == edited
     result = run("build", "--content", str(content), "-o", str(apkg))
     assert result.exit_code == 0, result.output
-    assert f"0 added, 0 changed, 0 removed, {len(INVISIBLE)} unchanged" in result.output
+    assert f"0 added, {len(INVISIBLE)} changed, 0 removed, 0 unchanged" in result.output
     second = import_apkg(col, apkg)
     assert not second.new and not second.conflicting
+    assert second.updated == tuple(sorted(before.values()))
     assert notes_by_guid(col) == before
     col.close()
 
