@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -222,11 +223,22 @@ def test_reading_an_id_is_linear_in_the_heading(units: list[str], repeat: int) -
     assert Counting.work <= 6 * len(line) + 50
 
 
-def test_a_200_kb_heading_of_id_openers_is_checked_with_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("markdown", "count", "message"),
+    [
+        ("## " + "{#" * 100_000 + "\n\n- a\n", 1, ":3: error: card has no id: run 'kam-anki"),
+        ("## Q {#q}\n\n" + "> ## R {#r}\n" * 20_000, 20_000, ": error: heading with id 'r'"),
+    ],
+    ids=["200 KB of id openers", "20,000 quoted id headings"],
+)
+def test_huge_repetitive_headings_are_checked_with_clear_errors(
+    tmp_path: Path, markdown: str, count: int, message: str
+) -> None:
     content = tmp_path / "content"
     content.mkdir()
     (content / "deck.toml").write_text(DECK, encoding="utf-8")
-    (content / "k.md").write_text("# K\n\n## " + "{#" * 100_000 + "\n\n- a\n", "utf-8")
+    (content / "k.md").write_text("# K\n\n" + markdown, "utf-8")
     result = run("check", "--content", str(content))
     assert result.exit_code == 1
-    assert "k.md:3: error: card has no id: run 'kam-anki ids'" in result.output
+    errors = [line for line in result.output.splitlines() if ": error: " in line]
+    assert len(errors) == count and all(message in line for line in errors)

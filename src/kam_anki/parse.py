@@ -210,6 +210,9 @@ _INSIDE = {
     "setext": "the '---' or '===' line below it makes it an underlined heading "
     "(write '## Question {{#id}}', and leave a blank line before a '---' rule)",
 }
+_CONTAINERS = frozenset(
+    {"list_item_open", "list_item_close", "blockquote_open", "blockquote_close"}
+)
 _LEAVES = frozenset({"fence", "code_block", "html_block", COMMENT, "paragraph_open"})
 _HEADING_LINE = re.compile(r" {0,3}#{1,2}(?:[ \t]|$)")  # a line of a block's content
 _CONTINUED_HEADING = re.compile(r"[ \t]*#{1,2}(?:[ \t]|$)")  # a paragraph's later line
@@ -240,17 +243,23 @@ def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline:
             message = f"heading with id {shown} is not a card: {reason}"
             found.append(Diagnostic(path, index + 1, "error", message))
 
+    containers: list[Token] = []  # the list items and block quotes open here
     for position, token in enumerate(tokens):
-        if token.type == "heading_open" and token.map:
+        if token.type in _CONTAINERS:
+            if token.nesting == 1:
+                containers.append(token)
+            else:
+                containers.pop()
+        elif token.type == "heading_open" and token.map:
             start, end = token.map
             if token.markup in ("-", "="):
                 if "{#" in tokens[position + 1].content:
                     for at in range(start, end - 1):
                         report(at, "setext", start)
-            elif len(token.markup) <= 2 and token.level == 0:
+            elif len(token.markup) <= 2 and not containers:
                 headings.append(Heading(origin[start], len(token.markup), position))
             elif len(token.markup) <= 2:
-                container = _container(tokens, position)
+                container = containers[-1]
                 report(start, container.type, (container.map or token.map)[0])
         elif token.type in _LEAVES and token.map:
             start, end = token.map
@@ -273,16 +282,6 @@ def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline:
                     if pattern.match(line) and (offset or not paragraph):
                         report(first + offset, token.type, start)
     return Outline(headings, found, parsed)
-
-
-def _container(tokens: list[Token], position: int) -> Token:
-    """The innermost list item or block quote around a nested token."""
-    level = tokens[position].level - 1
-    return next(
-        tokens[at]
-        for at in range(position - 1, -1, -1)
-        if tokens[at].nesting == 1 and tokens[at].level == level
-    )
 
 
 _UNCLOSED = {"fence": ("code block", "the same fence"), COMMENT: ("comment", "'-->'")}

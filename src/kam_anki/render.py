@@ -118,7 +118,7 @@ def _comment_block(state: StateBlock, start: int, end: int, silent: bool) -> boo
     """CommonMark's HTML block of type 2: from a line starting with ``<!--`` to the line
     that holds ``-->`` (blank lines included); a token that renders as nothing."""
     begin = state.bMarks[start] + state.tShift[start]
-    if state.is_code_block(start) or not state.src.startswith("<!--", begin):
+    if not state.src.startswith("<!--", begin) or state.is_code_block(start):
         return False
     if silent:
         return True
