@@ -23,7 +23,7 @@ from kam_anki.render import COMMENT, Blocks, blocks
 # The subdeck where removed cards (tombstones) go for a learner who never had them.
 REMOVED_CHAPTER = "Entfernt"
 CARD_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_ID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+_NOT_ID = re.compile(r"[^a-z0-9-]")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _MARKER = re.compile(r" {0,3}(#{1,2})(?=[ \t]|$)")  # a heading line of level 1 or 2
 # Characters Anki drops from a field or a deck name on import, or splits a note at
@@ -131,8 +131,8 @@ def find_id(line: str) -> Attribute | None:
         if marker >= 0 and line[marker : marker + 1] == "#":
             first = _skip_invisible(line, marker + 1, end - 1)
             last = _skip_invisible_back(line, end - 1, first)
-            bad = next((i for i in range(first, last) if line[i] not in _ID_CHARACTERS), -1)
-            return Attribute(opening, line[first:last], bad)
+            bad = _NOT_ID.search(line, first, last)
+            return Attribute(opening, line[first:last], bad.start() if bad else -1)
     # '{#...}' with something visible after it: id-like, but not at the end.
     opening = line.rfind("{#", 0, end)
     closing = line.find("}", opening, end) if opening >= 0 else -1
