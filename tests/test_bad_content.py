@@ -81,6 +81,14 @@ def set_config(old: str, new: str) -> Callable[[Path], None]:
     return mutate
 
 
+def both(*mutations: Callable[[Path], None]) -> Callable[[Path], None]:
+    def mutate(content: Path) -> None:
+        for mutation in mutations:
+            mutation(content)
+
+    return mutate
+
+
 ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "heading without answer": (
         append(CARDS, "\n## Leere Frage {#leer}\n"),
@@ -93,8 +101,96 @@ ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "malformed id": (
         append(CARDS, "\n## Frage {#Frage_1}\n\n- a\n"),
         [
-            f"{CARDS}:69: error: malformed card id 'Frage_1': "
-            "use lowercase letters, digits and hyphens"
+            f"{CARDS}:69: error: malformed card id 'Frage_1': U+0046 LATIN CAPITAL LETTER F "
+            "at column 12 is not allowed: use lowercase ASCII letters, digits and hyphens"
+        ],
+    ),
+    "homoglyph in an id": (
+        append(CARDS, "\n## Frage {#c\u0430rd}\n\n- a\n"),
+        [
+            f"{CARDS}:69: error: malformed card id 'c\\u0430rd': U+0430 CYRILLIC SMALL LETTER A "
+            "at column 13 is not allowed: use lowercase ASCII letters, digits and hyphens"
+        ],
+    ),
+    "invisible character inside an id": (
+        append(CARDS, "\n## Frage {#ab\u200bc}\n\n- a\n"),
+        [
+            f"{CARDS}:69: error: malformed card id 'ab\\u200bc': U+200B ZERO WIDTH SPACE "
+            "at column 14 is not allowed: use lowercase ASCII letters, digits and hyphens"
+        ],
+    ),
+    "text after the id": (
+        append(CARDS, "\n## Frage {#frage} x\n\n- a\n"),
+        [
+            f"{CARDS}:69: error: text after the card id {{#frage}}: U+0078 LATIN SMALL LETTER X "
+            "at column 19; the id must end the heading"
+        ],
+    ),
+    "field separator in an answer": (
+        append(CARDS, "\n## Frage {#frage}\n\n- a\x1fb\n"),
+        [
+            f"{CARDS}:71: error: U+001F (Anki's field separator) at column 4: "
+            "Anki cannot keep it in a card (delete it)"
+        ],
+    ),
+    "control character in a question": (
+        append(CARDS, "\n## Fr\x07age {#frage}\n\n- a\n"),
+        [
+            f"{CARDS}:69: error: U+0007 (a control character) at column 6: "
+            "Anki cannot keep it in a card (delete it)"
+        ],
+    ),
+    "tab in a chapter title": (
+        write("tab.md", b"# Ka\tpitel\n\n## Frage {#tab}\n\n- a\n"),
+        [
+            "tab.md:1: error: U+0009 (a tab) at column 5 in a chapter title: Anki drops it "
+            "from deck names (use a space)"
+        ],
+    ),
+    "setext heading with an id": (
+        append(CARDS, "\nFrage {#setext}\n---\n\n- a\n"),
+        [
+            f"{CARDS}:69: error: heading with id 'setext' is not a card: the '---' or '===' line "
+            "below it makes it an underlined heading (write '## Question {#id}', and leave a "
+            "blank line before a '---' rule)"
+        ],
+    ),
+    "id heading inside a closed code block": (
+        append(CARDS, "\n## Code {#code}\n\n```\n## Beispiel {#beispiel}\n```\n"),
+        [
+            f"{CARDS}:72: error: heading with id 'beispiel' is not a card: it is inside the code "
+            "block opened at line 71 (close that block first)"
+        ],
+    ),
+    "id heading indented into code": (
+        append(CARDS, "\n## Code {#code}\n\n    ## Eingerückt {#eingerueckt}\n"),
+        [
+            f"{CARDS}:71: error: heading with id 'eingerueckt' is not a card: it is indented "
+            "4 spaces or more, which makes it code (start it at the left margin)"
+        ],
+    ),
+    "id heading inside a list item": (
+        append(CARDS, "\n## Liste {#liste}\n\n- Punkt\n\n  ## Drin {#drin}\n"),
+        [
+            f"{CARDS}:73: error: heading with id 'drin' is not a card: it is inside the list item "
+            "at line 71 (start it at the left margin, after a blank line)"
+        ],
+    ),
+    "id heading inside a block quote": (
+        append(CARDS, "\n## Zitat {#zitat}\n\n> Zitat\n> ## Drin {#drin}\n"),
+        [
+            f"{CARDS}:72: error: heading with id 'drin' is not a card: it is inside the block "
+            "quote at line 71 (remove the '>')"
+        ],
+    ),
+    "id heading inside an html block": (
+        both(
+            set_config("allow_html = false", "allow_html = true"),
+            append(CARDS, "\n## HTML {#html}\n\n<div>\n## Drin {#drin}\n"),
+        ),
+        [
+            f"{CARDS}:72: error: heading with id 'drin' is not a card: it is inside the HTML "
+            "block that starts at line 71 (leave a blank line before it)"
         ],
     ),
     "duplicate id": (
@@ -144,6 +240,28 @@ ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
             "below (close it with the same fence)"
         ],
     ),
+    "chapter titles that differ only in case": (
+        write("gross.md", b"# KEY ACCOUNT MANAGER FLASHCARDS\n\n## Frage {#gross}\n\n- a\n"),
+        [
+            f"{CARDS}:3: error: the chapter makes the deck 'KAM::Key Account Manager "
+            "Flashcards', which differs from 'KAM::KEY ACCOUNT MANAGER FLASHCARDS' "
+            "(gross.md:3) only in case: Anki takes them for one deck; spell the titles the same"
+        ],
+    ),
+    "unclosed code fence at the end of a file": (
+        write("offen.md", b"# K\n\n## Code {#code}\n\n```\n## Noch eine {#noch}"),
+        [
+            "offen.md:5: error: code block opened here is never closed: it hides 1 heading(s) "
+            "below (close it with the same fence)"
+        ],
+    ),
+    "unclosed comment": (
+        append(CARDS, "\n<!--\n## Weg {#weg}\n\n- a\n"),
+        [
+            f"{CARDS}:69: error: comment opened here is never closed: it hides 1 heading(s) "
+            "below (close it with '-->')"
+        ],
+    ),
     "empty part of a chapter title": (
         write("leer-kapitel.md", b"# KAM:: \n\n## Frage {#leer-kapitel}\n\n- a\n"),
         ["leer-kapitel.md:1: error: empty chapter title (or an empty part around '::')"],
@@ -184,6 +302,24 @@ ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "ill-typed deck.toml key": (
         set_config("deck_id = 1121604270", 'deck_id = "1121604270"'),
         ["deck.toml:4: error: 'deck_id' must be an integer, not str"],
+    ),
+    "control character in the deck name": (
+        set_config('name = "KAM"', 'name = "KAM\\u001f"'),
+        [
+            "deck.toml:3: error: U+001F (Anki's field separator) (written as an escape) in "
+            "'name': Anki drops it from deck names"
+        ],
+    ),
+    "tab in the deck name": (
+        set_config('name = "KAM"', 'name = "K\tAM"'),
+        [
+            "deck.toml:3: error: U+0009 (a tab) at column 10 in 'name': "
+            "Anki drops it from deck names"
+        ],
+    ),
+    "empty part of the deck name": (
+        set_config('name = "KAM"', 'name = "KAM:: "'),
+        ["deck.toml:3: error: 'name' has an empty part around '::'"],
     ),
     "broken toml": (
         append("deck.toml", "name = \n"),

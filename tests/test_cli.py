@@ -95,8 +95,9 @@ def test_ids_never_reuse_the_id_of_a_removed_card(content: Path, tmp_path: Path)
     start, end = text.index("## Ziele des KAM? (5)"), text.index("## Kurze Beschreibung des St.")
     source.write_text(text[:start] + text[end:], encoding="utf-8")
     assert run("build", "--content", str(content), "-o", out)[0] == 0
+    # Another question, whose slug is the removed card's id.
     source.write_text(
-        text.replace("## Ziele des KAM? (5) {#ziele-des-kam-5}", "## Ziele des KAM? (5)"),
+        text.replace("## Ziele des KAM? (5) {#ziele-des-kam-5}", "## Ziele des KAM (5)"),
         encoding="utf-8",
     )
     code, output = run("ids", "--content", str(content))

@@ -204,3 +204,37 @@ def test_a_lock_with_epoch_zero_gets_ids_anki_accepts(content: Path, tmp_path: P
     assert min(col.find_notes("")) > 10**12
     problems, ok = col.fix_integrity()
     assert ok, problems
+
+
+NEW_CARD = "\n## Was misst die Erfolgsmessung? {#erfolgsmessung}\n\n- Umsatz\n- Deckungsbeitrag\n"
+
+
+def add_card(repo: Repo) -> None:
+    path = repo.root / CHAPTER
+    path.write_text(path.read_text(encoding="utf-8") + NEW_CARD, encoding="utf-8")
+
+
+def test_a_card_whose_adding_commit_is_reverted_becomes_a_tombstone(
+    repo: Repo, tmp_path: Path
+) -> None:
+    learner = Learner(tmp_path / "learner.anki2", repo.apkg)
+    add_card(repo)
+    assert "1 added" in repo.build().output
+    repo.commit("new card")
+    assert len(import_apkg(learner.col, repo.apkg).new) == 1
+    git(repo.root, "revert", "--no-edit", "HEAD")
+    result = repo.build()
+    assert "1 removed" in result.output and "- erfolgsmessung" in result.output
+    assert len(import_apkg(learner.col, repo.apkg).updated) == 1
+    assert len(learner.col.find_notes("tag:kam::entfernt")) == 1
+
+
+def test_a_card_only_another_branch_built_is_no_tombstone_on_this_one(repo: Repo) -> None:
+    git(repo.root, "checkout", "-q", "-b", "feature")
+    add_card(repo)
+    repo.build()
+    repo.commit("new card on a branch")
+    git(repo.root, "checkout", "-q", "main")
+    result = repo.build()
+    assert "8 cards: 0 added, 0 changed, 0 removed, 8 unchanged" in result.output
+    assert "removed card(s)" not in result.output

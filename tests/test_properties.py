@@ -22,7 +22,8 @@ from kam_anki.files import temporary_file
 from kam_anki.model import Assets, DeckConfig, Note, SourceFile
 from kam_anki.notetype import default_notetype
 from kam_anki.package import PackageWriter
-from kam_anki.parse import decode, parse_file
+from kam_anki.parse import decode, parse_file, read_cards
+from kam_anki.render import render_answer
 
 CONFIG = DeckConfig(name="T", deck_id=11, notetype_id=12, tags=("t",))
 NOTETYPE = default_notetype()
@@ -209,3 +210,31 @@ def built_digest(order: list[str]) -> str:
 @given(st.permutations(["a.md", "b.md", "sub/c.md", "z.md", "ä.md", "sub/ab.md"]))
 def test_output_does_not_depend_on_the_order_files_were_made_on_disk(order: list[str]) -> None:
     assert built_digest(order) == built_digest(sorted(order))
+
+
+TRICKY = st.sampled_from(
+    ["<!--", "-->", "  ```", "  ~~~", "> q", ">", "    code", "[x]: /u", "[x]", "<pre>", "- ```"]
+)
+ANSWER_LINES = st.lists(BODY | TRICKY, min_size=1, max_size=8)
+FILE_TEXT = st.one_of(
+    NOISE,
+    st.lists(st.tuples(NAMED, ANSWER_LINES), min_size=1, max_size=4).map(
+        lambda cards: structured("K", cards, "k")
+    ),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(FILE_TEXT, st.booleans())
+def test_answers_render_the_same_from_their_files_blocks(text: str, html: bool) -> None:
+    """A file is split into blocks once; each answer is rendered from its share, exactly
+    as if it had been parsed on its own."""
+    cards, answers, _ = read_cards(
+        SourceFile("a.md", decode(text.encode(), "a.md")), allow_html=html
+    )
+    for card, parsed in zip(cards, answers, strict=True):
+        if parsed is not None:
+            shared = render_answer(
+                card.answer, allow_html=html, parsed=parsed, first=card.answer_line - 1
+            )
+            assert shared == render_answer(card.answer, allow_html=html)

@@ -115,11 +115,20 @@ def test_content_at_the_newest_shipped_version_keeps_its_time_whatever_the_lock_
 
 def test_a_shipped_card_that_a_revert_took_out_of_the_lock_gets_a_tombstone() -> None:
     first, _ = advance(None, stamps(a="1"), "nt", now=100)
-    stamper = Stamper(first, 300, Issued({"b": Stamp("9", 200, "Frage b")}))
+    history = Issued({"b": Stamp("9", 200, "Frage b")}, None, frozenset({"b"}))
+    stamper = Stamper(first, 300, history)
     stamper.stamp("a", "1", "Frage a")
     state, changes = stamper.finish("nt")
     assert changes.removed == (("b", "Frage b"),)
     assert state.removed["b"] == Stamp(REMOVED, 300, "Frage b")
+
+
+def test_a_card_only_another_branch_shipped_gets_no_tombstone() -> None:
+    first, _ = advance(None, stamps(a="1"), "nt", now=100)
+    stamper = Stamper(first, 300, Issued({"b": Stamp("9", 200, "Frage b")}))
+    stamper.stamp("a", "1", "Frage a")
+    state, changes = stamper.finish("nt")
+    assert not changes.removed and not state.removed
 
 
 def test_a_forgotten_tombstone_stays_forgotten() -> None:

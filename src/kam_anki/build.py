@@ -15,10 +15,11 @@ from urllib.parse import unquote
 
 from kam_anki.cache import FileCache, file_key
 from kam_anki.errors import ContentError, Diagnostic
+from kam_anki.ids import question_key
 from kam_anki.model import Assets, Card, Checked, DeckConfig, Note, Place, SourceFile
 from kam_anki.notetype import NoteType
-from kam_anki.parse import REMOVED_CHAPTER, parse_file
-from kam_anki.render import render_answer, render_question, render_text
+from kam_anki.parse import REMOVED_CHAPTER, read_cards
+from kam_anki.render import Blocks, render_answer, render_question, render_text
 from kam_anki.state import LOCK_NAME, Changes, Issued, Stamp, Stamper, State
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class _FileChecker:
     media: dict[str, bytes] = field(default_factory=dict)
     found: list[Diagnostic] = field(default_factory=list)
 
-    def add(self, card: Card) -> None:
+    def add(self, card: Card, parsed: Blocks | None) -> None:
         config = self.context.config
 
         def at(line: int) -> int:
@@ -94,7 +95,13 @@ class _FileChecker:
             self.media[name] = data
             return name
 
-        answer = render_answer(card.answer, allow_html=config.allow_html, images=image)
+        answer = render_answer(
+            card.answer,
+            allow_html=config.allow_html,
+            images=image,
+            parsed=parsed,
+            first=card.answer_line - 1,
+        )
 
         def warn(line: int, message: str) -> None:
             self.found.append(Diagnostic(card.path, line, "warning", message))
@@ -178,10 +185,10 @@ def check_file(context: _Context, source: SourceFile, key: str) -> Checked:
     cached = cache.get(key) if cache is not None else None
     if cached is not None:
         return cached
-    cards, found = parse_file(source)
+    cards, answers, found = read_cards(source, allow_html=context.config.allow_html)
     checker = _FileChecker(context, found=found)
-    for card in cards:
-        checker.add(card)
+    for card, parsed in zip(cards, answers, strict=True):
+        checker.add(card, parsed)
     checked = Checked(
         tuple(checker.notes), tuple(checker.cards), checker.media, tuple(checker.found)
     )
@@ -365,12 +372,17 @@ def build(
     media: dict[str, bytes] = {}
     first_id: dict[str, Place] = {}
     first_question: dict[bytes, Place] = {}
+    first_deck: dict[str, tuple[str, Place]] = {}
+    spellings: set[str] = set()
     with _checked_files(context, tasks(), jobs) as checked_files:
         for checked in checked_files:
             found += checked.found
             media.update(checked.media)
             for note, (place, question) in zip(checked.notes, checked.cards, strict=True):
                 found += _duplicates(place, question, first_id, first_question)
+                if note.deck not in spellings:
+                    spellings.add(note.deck)
+                    found += _same_deck(note.deck, place, first_deck)
                 places.append(place)
                 mod = stamper.stamp(place.id, note_digest(note), question)
                 if sink is not None:
@@ -386,14 +398,51 @@ def build(
     if sink is not None:
         for card_id, stamp in state.removed.items():
             sink(tombstone_note(config, card_id, stamp))
+    problems += _renamed(changes, places)
     return Result(
         state,
         changes,
         tuple(places),
-        tuple(problems),
+        tuple(sorted(problems)),
         dict(sorted(media.items())),
         frozenset(keys),
     )
+
+
+def _renamed(changes: Changes, places: list[Place]) -> list[Diagnostic]:
+    """A card that lost its id and got a new one looks like a new card with the old one's
+    question: the learner's reviews stay with the old note, which becomes a tombstone."""
+    if not changes.added or not changes.removed:
+        return []
+    gone = {question_key(question): card_id for card_id, question in changes.removed}
+    new = {place.id: place for place in places}
+    found = []
+    for card_id, question in changes.added:
+        old = gone.get(question_key(question))
+        if old is not None:
+            place = new[card_id]
+            message = (
+                f"card {card_id!r} has the question of the removed card {old!r}: learners lose "
+                f"that card's reviews when they delete its tombstone; to keep them, give this "
+                f"card its old id back: {{#{old}}}"
+            )
+            found.append(Diagnostic(place.path, place.line, "warning", message))
+    return found
+
+
+def _same_deck(
+    deck: str, place: Place, first_deck: dict[str, tuple[str, Place]]
+) -> list[Diagnostic]:
+    """Anki tells deck names apart without regard to case (``ß`` is ``SS``): two spellings
+    would become two decks, one renamed with a ``_``. Called once per spelling."""
+    first, where = first_deck.setdefault(deck.casefold(), (deck, place))
+    if first == deck:
+        return []
+    message = (
+        f"the chapter makes the deck {deck!r}, which differs from {first!r} ({where.path}:"
+        f"{where.line}) only in case: Anki takes them for one deck; spell the titles the same"
+    )
+    return [Diagnostic(place.path, place.line, "error", message)]
 
 
 def _duplicates(

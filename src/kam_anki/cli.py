@@ -336,26 +336,37 @@ def check(content_dir: Path, output: Path, strict: bool) -> None:
 @_reporting
 def ids(content_dir: Path) -> None:
     """Add a readable id to every card heading that has none; nothing else in the files changes."""
-    from kam_anki.files import markdown_paths, read_bytes, read_state, relative, write_atomic
+    from kam_anki.files import read_bytes, read_content, relative, write_atomic
     from kam_anki.ids import add_ids
     from kam_anki.model import SourceFile
     from kam_anki.parse import decode, parse_file
 
-    raw: dict[Path, bytes] = {p: read_bytes(p) for p in markdown_paths(content_dir)}
-    # Ids of removed cards stay taken: a new card must not take over an old note's reviews.
-    previous = read_state(content_dir)
-    taken = {*previous.cards, *previous.removed} if previous is not None else set()
+    content = read_content(content_dir)
+    allow_html = content.config.allow_html
+    raw: dict[Path, bytes] = {p: read_bytes(p) for p in content.paths}
+    present: set[str] = set()
     for path, data in raw.items():
         name = relative(path, content_dir)
-        cards, _ = parse_file(SourceFile(name, decode(data, name)))
-        taken.update(card.id for card in cards if card.id)
+        cards, _ = parse_file(SourceFile(name, decode(data, name)), allow_html=allow_html)
+        present.update(card.id for card in cards if card.id)
+    # Ids of removed cards stay taken: a new card must not take over an old note's reviews.
+    # An id the lock knows but the content lacks comes back to a heading with its question.
+    previous = content.previous
+    locked = {**previous.removed, **previous.cards} if previous is not None else {}
+    known = {card_id: stamp.question for card_id, stamp in locked.items() if card_id not in present}
+    taken = present | set(locked)
     total = 0
     for path, data in raw.items():
         bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
-        text, added = add_ids(data[len(bom) :].decode("utf-8"), taken)
+        text, added = add_ids(data[len(bom) :].decode("utf-8"), taken, known, allow_html)
         if added:
             write_atomic(path, bom + text.encode("utf-8"))
-            _echo(f"{path.as_posix()}: added {len(added)} id(s): {', '.join(added)}")
+            restored = [card_id for card_id in added if card_id in known]
+            note = f" ({', '.join(restored)} restored from the lock file)" if restored else ""
+            _echo(f"{path.as_posix()}: added {len(added)} id(s): {', '.join(added)}{note}")
+            taken.update(added)
+            for card_id in restored:
+                del known[card_id]
             total += len(added)
     _echo(f"{total} id(s) added")
 

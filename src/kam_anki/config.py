@@ -8,6 +8,7 @@ from typing import Any
 
 from kam_anki.errors import ContentError, Diagnostic
 from kam_anki.model import DeckConfig
+from kam_anki.parse import deck_name, describe, unfit
 
 _REQUIRED: dict[str, type] = {"name": str, "deck_id": int, "notetype_id": int}
 _OPTIONAL: dict[str, type] = {"tags": list, "allow_html": bool}
@@ -39,8 +40,19 @@ def parse_config(text: str, path: str) -> DeckConfig:
     for key in ("deck_id", "notetype_id"):
         if _is(data.get(key), int) and not 1 <= data[key] < 2**63:
             err(key, f"{key!r} must be a positive 64-bit integer")
-    if _is(data.get("name"), str) and not data["name"].strip():
-        err("name", "'name' must not be empty")
+    name = data.get("name")
+    if isinstance(name, str):
+        data["name"] = deck_name(name)
+        bad = unfit(name, name=True)
+        if not name.strip():
+            err("name", "'name' must not be empty")
+        elif not all(data["name"].split("::")):
+            err("name", "'name' has an empty part around '::'")
+        elif bad >= 0:
+            written = text.split("\n")[_line_of(text, "name") - 1]
+            column = written.find(name[bad])
+            where = f"at column {column + 1}" if column >= 0 else "(written as an escape)"
+            err("name", f"{describe(name[bad])} {where} in 'name': Anki drops it from deck names")
     tags = data.get("tags", [])
     if _is(tags, list):
         for tag in tags:
@@ -49,7 +61,7 @@ def parse_config(text: str, path: str) -> DeckConfig:
     if problems:
         raise ContentError(problems)
     return DeckConfig(
-        name=data["name"].strip(),
+        name=data["name"],
         deck_id=data["deck_id"],
         notetype_id=data["notetype_id"],
         tags=tuple(tags),
@@ -68,7 +80,7 @@ def _kind_name(kind: type) -> str:
 
 def _line_of(text: str, key: str) -> int:
     pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if pattern.match(line):
             return number
     return 1

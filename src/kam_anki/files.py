@@ -163,20 +163,27 @@ def read_state(root: Path) -> State | None:
 
 def read_issued(root: Path, output_dir: Path) -> Issued:
     """Every card version shipped before, as far as this checkout can tell: the lock file's
-    git history (every commit reachable from HEAD or any reflog: reverted, reset and
-    stashed ones too) and the record of the builds written to ``output_dir``."""
+    git history (the commits HEAD descends from, reverted ones too, and every commit any
+    reflog knows: reset, stashed, other branches) and the record of the builds written to
+    ``output_dir``."""
     record = output_dir / ISSUED_NAME
     try:
         issued = load_issued(record.read_bytes())
     except OSError:
         issued = Issued()
-    return merge_issued([from_lock_log(_lock_log(root)), issued])
+    return merge_issued(
+        [
+            from_lock_log(_lock_log(root, "HEAD"), lineage=True),
+            from_lock_log(_lock_log(root, "--reflog", "--not", "HEAD"), lineage=False),
+            issued,
+        ]
+    )
 
 
-def _lock_log(root: Path) -> str:
+def _lock_log(root: Path, *revisions: str) -> str:
     """``git log -p`` of the lock; empty outside a git checkout or without git."""
     command = [
-        "git", "-C", str(root), "log", "HEAD", "--reflog", "--format=", "-p", "--unified=0",
+        "git", "-C", str(root), "log", *revisions, "--format=", "-p", "--unified=0",
         "--no-color", "--no-ext-diff", "--no-textconv", "--diff-merges=separate",
         "--", LOCK_NAME,
     ]  # fmt: skip

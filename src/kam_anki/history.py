@@ -11,7 +11,15 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from kam_anki.state import Issued, Stamp, dump_table, load_stamp, load_table, merge_issued
+from kam_anki.state import (
+    REMOVED,
+    Issued,
+    Stamp,
+    dump_table,
+    load_stamp,
+    load_table,
+    merge_issued,
+)
 
 ISSUED_NAME = ".kam-anki-issued.json"
 _FORMAT = 1
@@ -19,8 +27,9 @@ _CARD_LINE = '+  "'
 _NOTETYPE_LINE = '+ "notetype": '
 
 
-def from_lock_log(log: str) -> Issued:
-    """Every card version in the output of ``git log -p`` on the lock file."""
+def from_lock_log(log: str, *, lineage: bool) -> Issued:
+    """Every card version in the output of ``git log -p`` on the lock file; ``lineage``:
+    the log is of the commits HEAD descends from (see :class:`Issued`)."""
     cards: dict[str, Stamp] = {}
     notetypes: list[Issued] = []
     for line in log.splitlines():
@@ -37,7 +46,8 @@ def from_lock_log(log: str) -> Issued:
             notetypes.append(Issued({}, stamp))
         elif key not in cards or stamp.mod > cards[key].mod:
             cards[str(key)] = stamp
-    return merge_issued([Issued(cards), *notetypes])
+    live = frozenset(k for k, v in cards.items() if v.digest != REMOVED) if lineage else frozenset()
+    return merge_issued([Issued(cards, None, live), *notetypes])
 
 
 def dump_issued(issued: Issued, out: TextIO) -> None:

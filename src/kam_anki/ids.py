@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from kam_anki.parse import outline, split_id
+from kam_anki.parse import find_id, heading_span, invisible, outline
 
 _GERMAN = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"}
@@ -34,23 +34,49 @@ def unique(slug: str, taken: set[str]) -> str:
     return candidate
 
 
-def add_ids(text: str, taken: Iterable[str]) -> tuple[str, list[str]]:
-    """Append ``{#id}`` to each card heading without one; every other byte stays as it was.
+def question_key(question: str) -> str:
+    """What two questions must share to be the same card's: the text after NFC, case
+    folding, and folding blanks (invisible characters dropped, runs of spaces as one)."""
+    folded = unicodedata.normalize("NFC", question).casefold()
+    visible = "".join(c for c in folded if c.isspace() or not invisible(c))
+    return " ".join(visible.split())
+
+
+def add_ids(
+    text: str,
+    taken: Iterable[str],
+    known: Mapping[str, str] | None = None,
+    allow_html: bool = False,
+) -> tuple[str, list[str]]:
+    """Append ``{#id}`` to each card heading without anything id-like; every other byte
+    stays as it was.
 
     ``text`` is the file as read (BOM, line ends and normalisation untouched).
-    ``taken`` are ids already used anywhere in the deck. Returns the new text and the new ids.
+    ``taken`` are ids already used anywhere in the deck. ``known`` maps ids the lock file
+    knows but the content lacks to their questions: a heading with such a question gets
+    its old id back (and so keeps its note and reviews), not a new one. ``allow_html`` is
+    the deck's: it decides what is an HTML block. Returns the new text and the ids written.
     """
     used = set(taken)
+    lost: dict[str, str] = {}
+    for card_id, question in sorted((known or {}).items()):
+        lost.setdefault(question_key(question), card_id)
     pieces = _LINE_END.split(text)  # [line, sep, line, sep, ..., line]
-    lines = pieces[0::2]
+    lines = [unicodedata.normalize("NFC", line) for line in pieces[0::2]]
     added: list[str] = []
-    for heading in outline([unicodedata.normalize("NFC", line) for line in lines]).headings:
-        question, card_id = split_id(heading.text)
-        if heading.level != 2 or card_id is not None or not question:
-            continue
-        new_id = unique(slugify(question), used)
+    for heading in outline("\n".join(lines), allow_html=allow_html).headings:
         line = lines[heading.index]
-        stripped = line.rstrip(" \t")
-        pieces[2 * heading.index] = f"{stripped} {{#{new_id}}}{line[len(stripped) :]}"
+        if heading.level != 2 or find_id(line) is not None:
+            continue  # even a malformed id is left alone: the build says what is wrong
+        start, stop = heading_span(line, len(line))
+        if start == stop:
+            continue
+        new_id = lost.pop(question_key(line[start:stop]), None) or unique(
+            slugify(line[start:stop]), used
+        )
+        used.add(new_id)
+        raw = pieces[2 * heading.index]
+        stripped = raw.rstrip(" \t")
+        pieces[2 * heading.index] = f"{stripped} {{#{new_id}}}{raw[len(stripped) :]}"
         added.append(new_id)
     return "".join(pieces), added

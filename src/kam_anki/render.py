@@ -1,7 +1,11 @@
 """Markdown -> HTML for card fields: the one place MarkdownIt is configured; pure.
 
 Rendering also reports what validation needs to know about an answer (list items, images,
-raw HTML), from the same parse, so every answer is parsed once.
+raw HTML), from the same parse, so every answer is parsed once. :func:`blocks` gives the
+block structure of a whole file, as CommonMark reads it, for the parser.
+
+HTML comments (``<!-- ... -->``) never reach a card, whether raw HTML is allowed or not:
+they are how an author comments something out.
 """
 
 from __future__ import annotations
@@ -11,13 +15,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from html import escape, unescape
+from typing import Any
 
 from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
+from markdown_it.ruler import RuleOptionsType
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore, block, normalize
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 # Bumped whenever the HTML for the same Markdown may differ: it is part of every cache key.
-CONVERTER_VERSION = "1"
+CONVERTER_VERSION = "2"
+COMMENT = "kam_comment"  # the type of a comment's block token
 
 # Bullets pasted from PDFs, slides and Word are list items too.
 _PASTED_BULLET = re.compile(r"^([ \t]*)[•◦▪‣–](?:[ \t]+|$)")
@@ -105,31 +114,116 @@ def _html_tokens(tokens: Sequence[Token]) -> list[Token]:
     return found
 
 
+def _comment_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """CommonMark's HTML block of type 2: from a line starting with ``<!--`` to the line
+    that holds ``-->`` (blank lines included); a token that renders as nothing."""
+    begin = state.bMarks[start] + state.tShift[start]
+    if not state.src.startswith("<!--", begin) or state.is_code_block(start):
+        return False
+    if silent:
+        return True
+    line = start + 1
+    if "-->" not in state.src[begin : state.eMarks[start]]:
+        while line < end:
+            if state.sCount[line] < state.blkIndent and not state.isEmpty(line):
+                break  # the end of the container (list item, quote) ends the comment too
+            text = state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
+            line += 1
+            if "-->" in text:
+                break
+    token = state.push(COMMENT, "", 0)
+    token.map = [start, line]
+    token.content = state.getLines(start, line, state.blkIndent, True)
+    state.line = line
+    return True
+
+
+def _comment_inline(state: StateInline, silent: bool) -> bool:
+    """``<!-->``, ``<!--->`` or ``<!--`` ... ``-->`` inside a paragraph: skipped."""
+    start = state.pos
+    if not state.src.startswith("<!--", start):
+        return False
+    # The last '-->' of the text, found once: no comment can close before a start after it,
+    # so a long run of '<!--' is not searched to its end again and again.
+    if state.html_terminator_last("-->") < start + 2:
+        return False
+    end = state.src.find("-->", start + 2) + 3
+    if end > state.posMax:
+        return False
+    state.pos = end
+    return True
+
+
 @cache
 def _markdown(allow_html: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": allow_html, "breaks": True, "typographer": False})
+    # A comment ends a paragraph, as an HTML block does.
+    alternatives: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote"]}
+    md.block.ruler.before("html_block", COMMENT, _comment_block, alternatives)
+    md.inline.ruler.before("html_inline", COMMENT, _comment_inline)
+    md.add_render_rule(COMMENT, lambda *_: "")
     md.core.ruler.push("kam_labels", _mark_labels)
     if allow_html:
         md.core.ruler.push("kam_defuse_html", _defuse_html)
     return md
 
 
-def render_answer(
-    markdown: str, *, allow_html: bool = False, images: ImageResolver | None = None
-) -> Answer:
+@dataclass(frozen=True, slots=True)
+class Blocks:
+    """Markdown split into blocks (markdown-it-py's block tokens), not yet into inline
+    text: what the parser looks at for a file's structure, then renders card by card."""
+
+    tokens: list[Token]
+    origin: list[int]  # per line of the normalised text: its 0-based line in the input
+    env: dict[str, Any]  # link reference definitions found
+
+
+def blocks(markdown: str, *, allow_html: bool = False) -> Blocks:
+    """The blocks of ``markdown`` as the answers are rendered: from the normalised text,
+    with the same settings, comments recognised whether raw HTML is allowed or not."""
     text, origin = normalise(markdown)
     md = _markdown(allow_html)
-    tokens = md.parse(text)
+    tokens: list[Token] = []
+    env: dict[str, Any] = {}
+    md.block.parse(text, md, env, tokens)
+    return Blocks(tokens, origin, env)
+
+
+@cache
+def _after_blocks(allow_html: bool) -> list[Callable[[StateCore], None]]:
+    """The core rules that come after splitting into blocks: inline parsing and ours."""
+    skip = {normalize, block}
+    return [rule for rule in _markdown(allow_html).core.ruler.getRules("") if rule not in skip]
+
+
+def render_answer(
+    markdown: str,
+    *,
+    allow_html: bool = False,
+    images: ImageResolver | None = None,
+    parsed: Blocks | None = None,
+    first: int = 0,
+) -> Answer:
+    """``markdown`` as a card's back. ``parsed``, if given, are its blocks, taken from its
+    file's (so the file is parsed once): their lines count from ``first``, the answer's
+    first line in the file."""
+    md = _markdown(allow_html)
+    if parsed is None:
+        parsed, first = blocks(markdown, allow_html=allow_html), 0
+    tokens, origin = parsed.tokens, parsed.origin
+    state = StateCore("", md, parsed.env, tokens)
+    for rule in _after_blocks(allow_html):
+        rule(state)
 
     def line_of(token: Token) -> int:
-        return origin[token.map[0]] + 1 if token.map else 1
+        return origin[token.map[0]] - first + 1 if token.map else 1
 
     top_level = 0
     empty: list[int] = []
-    block = tokens[0] if tokens else None
+    current = tokens[0] if tokens else None
     for index, token in enumerate(tokens):
         if token.map:
-            block = token
+            current = token
         if token.type == "list_item_open":
             top_level += token.level == 1
             if tokens[index + 1].type == "list_item_close":
@@ -137,13 +231,16 @@ def render_answer(
         if token.type == "inline" and images is not None:
             for child in token.children or ():
                 if child.type == "image":
-                    line = line_of(block) if block is not None else 1
+                    line = line_of(current) if current is not None else 1
                     child.attrSet("src", images(str(child.attrGet("src") or ""), line))
     raw = [line_of(t) for t in tokens if t.type == "html_block"]
     raw += [line_of(t) for t in tokens if t.type == "inline" and _html_tokens([t])]
-    if not allow_html and "<" in text:
+    if not allow_html and "<" in markdown:
         # The same text with HTML parsing on shows what a reader would have meant as markup.
-        raw += [line_of(t) for t in _markdown(True).parse(text) if _html_tokens([t])]
+        text, answer_origin = normalise(markdown)
+        for token in _markdown(True).parse(text):
+            if token.map and _html_tokens([token]):
+                raw.append(answer_origin[token.map[0]] + 1)
     html = md.renderer.render(tokens, md.options, {})
     return Answer(html, top_level, tuple(empty), tuple(sorted(set(raw))))
 

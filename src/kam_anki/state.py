@@ -66,6 +66,10 @@ class Issued:
 
     cards: Mapping[str, Stamp] = field(default_factory=dict)
     notetype: Stamp | None = None
+    # Card ids shipped on the current line of history (the lock, and its versions in the
+    # commits HEAD descends from): only these become tombstones when they are gone. A card
+    # only another branch or a discarded build had is not this deck's to remove.
+    lineage: frozenset[str] = frozenset()
 
 
 def newest(*stamps: Stamp | None) -> Stamp | None:
@@ -80,18 +84,20 @@ def newest(*stamps: Stamp | None) -> Stamp | None:
 def merge_issued(records: Iterable[Issued]) -> Issued:
     cards: dict[str, Stamp] = {}
     notetype: Stamp | None = None
+    lineage: set[str] = set()
     for record in records:
         for card_id, stamp in record.cards.items():
             best = newest(cards.get(card_id), stamp)
             assert best is not None
             cards[card_id] = best
         notetype = newest(notetype, record.notetype)
-    return Issued(cards, notetype)
+        lineage |= record.lineage
+    return Issued(cards, notetype, frozenset(lineage))
 
 
 def issued_by(state: State) -> Issued:
     """What a build that wrote ``state`` shipped."""
-    return Issued({**state.cards, **state.removed}, state.notetype)
+    return Issued({**state.cards, **state.removed}, state.notetype, frozenset(state.cards))
 
 
 def first_epoch(previous: State | None, now: int) -> int:
@@ -180,10 +186,10 @@ class Stamper:
     ) -> tuple[State, Changes]:
         """The next state, with tombstones for cards that are gone, and what changed."""
         old, now, issued = self.old, self.now, self.issued.cards
-        # Gone: every card whose newest shipped version is a live one (also one that only
-        # the history knows, because a revert took it out of the lock as well).
+        # Gone: every card of this line of history whose newest shipped version is a live
+        # one (also one that a revert took out of the lock as well).
         removed_now = sorted(
-            k for k, v in issued.items() if v.digest != REMOVED and k not in self.cards
+            k for k in self.issued.lineage if issued[k].digest != REMOVED and k not in self.cards
         )
         # Forgetting applies to tombstones the learner has had a chance to see: a card
         # removed in this very build always gets one.
