@@ -10,7 +10,7 @@ from kam_anki.errors import ContentError, Diagnostic
 from kam_anki.model import DeckConfig
 
 _REQUIRED: dict[str, type] = {"name": str, "deck_id": int, "notetype_id": int}
-_OPTIONAL: dict[str, type] = {"tags": list, "allow_html": bool}
+_OPTIONAL: dict[str, type] = {"tags": list, "allow_html": bool, "list_cards": int}
 _TAG = re.compile(r"^[^\s\"]+$")
 _TOML_POSITION = re.compile(r"^(.*) \(at line (\d+), column \d+\)$")
 
@@ -39,6 +39,8 @@ def parse_config(text: str, path: str) -> DeckConfig:
     for key in ("deck_id", "notetype_id"):
         if _is(data.get(key), int) and not 1 <= data[key] < 2**63:
             err(key, f"{key!r} must be a positive 64-bit integer")
+    if _is(data.get("list_cards"), int) and not 0 <= data["list_cards"] <= 1000:
+        err("list_cards", "'list_cards' must be 0 (off) or the least number of items, up to 1000")
     if _is(data.get("name"), str) and not data["name"].strip():
         err("name", "'name' must not be empty")
     tags = data.get("tags", [])
@@ -54,6 +56,7 @@ def parse_config(text: str, path: str) -> DeckConfig:
         notetype_id=data["notetype_id"],
         tags=tuple(tags),
         allow_html=data.get("allow_html", False),
+        list_cards=data.get("list_cards", 0),
     )
 
 

@@ -24,6 +24,9 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^ {0,3}(#{1,2})(?:[ \t]+(.*))?$")  # on a line without trailing blanks
 _CLOSING_HASHES = re.compile(r"(?:^|[ \t])#+$")  # on text without trailing blanks
 _ID_SUFFIX = re.compile(r"\{#([^}]*)\}$")
+_CLASS = re.compile(r"\.([a-z][a-z0-9-]*)")
+# Heading classes that opt a card into list cards (items.py) or out of the deck-wide rule.
+CLASSES = ("liste", "folge", "ohne-liste")
 
 
 def decode(data: bytes, path: str) -> str:
@@ -98,6 +101,21 @@ def split_id(heading: str) -> tuple[str, str | None]:
     return question.strip(), match.group(1).strip()
 
 
+def split_classes(attributes: str) -> tuple[str, tuple[str, ...], str | None]:
+    """The inside of ``{#id .class ...}`` -> id, classes and a problem (or None)."""
+    card_id, *rest = attributes.split() or [""]
+    classes: list[str] = []
+    for part in rest:
+        match = _CLASS.fullmatch(part)
+        if match is None:
+            return card_id, (), f"malformed attribute {part!r}: use classes like '.liste'"
+        if match.group(1) not in CLASSES:
+            known = ", ".join(f".{name}" for name in CLASSES)
+            return card_id, (), f"unknown class {part!r} (known: {known})"
+        classes.append(match.group(1))
+    return card_id, tuple(sorted(set(classes))), None
+
+
 def parse_file(source: SourceFile) -> tuple[list[Card], list[Diagnostic]]:
     """Cards of one file, plus problems found (errors are not raised here, so all are seen)."""
     lines = source.text.split("\n")
@@ -127,6 +145,11 @@ def parse_file(source: SourceFile) -> tuple[list[Card], list[Diagnostic]]:
         end = marks[position + 1].index if position + 1 < len(marks) else len(lines)
         body = lines[heading.index + 1 : end]
         question, card_id = split_id(heading.text)
+        classes: tuple[str, ...] = ()
+        if card_id is not None:
+            card_id, classes, problem = split_classes(card_id)
+            if problem:
+                error(heading.index, problem)
         while body and not body[-1].strip():
             body.pop()
         skipped = 0
@@ -155,6 +178,7 @@ def parse_file(source: SourceFile) -> tuple[list[Card], list[Diagnostic]]:
                 path=source.path,
                 line=heading.index + 1,
                 answer_line=heading.index + 2 + skipped,
+                classes=classes,
             )
         )
     if not cards and not found:

@@ -44,6 +44,7 @@ class Answer:
     top_level_items: int  # items of the answer's outermost lists
     empty_items: tuple[int, ...]  # lines (1-based, in the answer) of empty list items
     raw_html: tuple[int, ...]  # lines of raw HTML (escaped unless allowed)
+    tokens: Sequence[Token] = ()  # the parse ``html`` was rendered from (for list cards)
 
 
 def normalise(markdown: str) -> tuple[str, list[int]]:
@@ -144,8 +145,14 @@ def render_answer(
     if not allow_html and "<" in text:
         # The same text with HTML parsing on shows what a reader would have meant as markup.
         raw += [line_of(t) for t in _markdown(True).parse(text) if _html_tokens([t])]
-    html = md.renderer.render(tokens, md.options, {})
-    return Answer(html, top_level, tuple(empty), tuple(sorted(set(raw))))
+    html = render_tokens(tokens, allow_html=allow_html)
+    return Answer(html, top_level, tuple(empty), tuple(sorted(set(raw))), tokens)
+
+
+def render_tokens(tokens: Sequence[Token], *, allow_html: bool = False) -> str:
+    """HTML for a parse, or a run of block tokens out of one (list cards render it piecewise)."""
+    md = _markdown(allow_html)
+    return str(md.renderer.render(tokens, md.options, {}))
 
 
 def render_question(markdown: str, *, allow_html: bool = False) -> str:
