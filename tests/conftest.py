@@ -58,9 +58,11 @@ def content(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def list_content(tmp_path: Path) -> Path:
-    """A copy of the shipped content as it is, list cards and lock included."""
-    return copy_content(tmp_path / "content", list_cards=True)
+def list_content(content: Path) -> Path:
+    """The same folder with the shipped content as it is, list cards and lock included."""
+    for name in (CHAPTER_FILE, LOCK_NAME):
+        shutil.copy(CONTENT / name, content / name)
+    return content
 
 
 Build = Callable[..., Result]
