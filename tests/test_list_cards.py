@@ -19,6 +19,9 @@ from anki_helpers import (
 )
 from conftest import CHAPTER_FILE, SHIPPED_CARDS, Build
 from kam_anki.cli import main
+from kam_anki.listcards import list_items
+from kam_anki.model import Card
+from kam_anki.render import render_answer
 from test_regenerate_loop import first_sync, status_name, sync
 from test_update_in_place import edit
 
@@ -216,3 +219,27 @@ def test_unknown_class_and_a_list_card_without_a_list_are_errors(tmp_path: Path)
         f"{path}:11: error: classes .liste/.folge and .ohne-liste contradict each other",
         f"{path}:15: error: malformed attribute 'liste': use classes like '.liste'",
     ]
+
+
+ANSWER = (
+    "Integration:\n• eins\n• zwei mit **fett**\n  - darunter\n\nFundament:\n\n"
+    "1. erst\n2. dann\n3. zuletzt\n\n```\ncode\n```\n"
+)
+
+
+def test_item_fields_are_the_cards_answer_with_one_item_asked() -> None:
+    card = Card("k", "Frage?", ANSWER, "K", "k.md", 3, 5, ("liste",))
+    answer = render_answer(ANSWER)
+    items, problem = list_items(card, answer, "Frage?")
+    assert problem is None
+    texts = ["eins", "zwei mit fett darunter", "erst", "dann", "zuletzt"]
+    assert [item.text for item in items] == texts
+    for item in items:
+        # The back is the card's answer, byte for byte, but for the mark on the asked item.
+        assert item.answer.replace(' class="gefragt"', "") == answer.html
+        assert item.answer.count('class="gefragt"') == 1
+    # A set shows the other items; a sequence the ones before, not the ones after.
+    assert "zwei mit" in items[0].question and "eins" not in items[0].question
+    second = items[3].question
+    assert "(2/3)" in second and "erst" in second and "zuletzt" not in second
+    assert "eins" in second and "Fundament:" in second and "code" in second
