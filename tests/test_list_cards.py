@@ -243,3 +243,14 @@ def test_item_fields_are_the_cards_answer_with_one_item_asked() -> None:
     second = items[3].question
     assert "(2/3)" in second and "erst" in second and "zuletzt" not in second
     assert "eins" in second and "Fundament:" in second and "code" in second
+
+
+def test_rebuild_from_the_file_cache_gives_the_same_item_cards(
+    list_content: Path, tmp_path: Path, build: Build
+) -> None:
+    build()
+    first = (tmp_path / "kam.apkg").read_bytes()
+    assert any((tmp_path / ".kam-anki-cache").iterdir())
+    result = build()
+    assert f"0 added, 0 changed, 0 removed, {SHIPPED_CARDS} unchanged" in result.output
+    assert (tmp_path / "kam.apkg").read_bytes() == first
