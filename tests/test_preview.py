@@ -14,7 +14,7 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 from click.testing import CliRunner
 
 from card_layout import ARTIFACTS, REPO, contrast, luminance, measurements
-from conftest import SHIPPED_CARDS
+from conftest import ITEM_CARDS, SHIPPED_CARDS
 from kam_anki.cli import main
 from kam_anki.errors import Diagnostic
 from kam_anki.model import Note, Place
@@ -296,3 +296,14 @@ def test_preview_reports_content_errors_and_writes_nothing(tmp_path: Path) -> No
     assert result.exit_code == 1
     assert "broken.md:3: error" in result.output
     assert not output.exists()
+
+
+def test_preview_shows_each_cards_item_cards_right_after_it(built: Path) -> None:
+    page = (built / "preview.html").read_text(encoding="utf-8")
+    shown = re.findall(r'<article class="[^"]*" id="card-([^"]+)"', page)
+    assert len(shown) == SHIPPED_CARDS
+    for card_id, count in ITEM_CARDS.items():
+        start = shown.index(card_id)
+        items = [f"{card_id}/{key}" for key in range(1, count + 1)]
+        assert shown[start + 1 : start + 1 + count] == items
+    assert "key-account-management.md#aufgaben-des-kam-8/3" in page
