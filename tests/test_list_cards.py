@@ -17,7 +17,7 @@ from anki_helpers import (
     scheduling,
     sync_server,
 )
-from conftest import CHAPTER_FILE, SHIPPED_CARDS, Build
+from conftest import CHAPTER_FILE, SHIPPED_CARDS, Build, Repo, git
 from kam_anki.cli import main
 from kam_anki.listcards import list_items
 from kam_anki.model import Card
@@ -131,16 +131,17 @@ def test_edited_list_keeps_every_other_items_reviews_and_reaches_the_phone(
 def test_removed_item_is_forgotten_with_forget_removed_and_its_key_never_reused(
     list_content: Path, build: Build
 ) -> None:
+    last = "Mitarbeit an strategischer und operativer Planung"
     build()
-    edit(list_content / CHAPTER_FILE, "- Abwicklung Beanstandungen\n", "")
-    assert f"- {TASKS}/7: Abwicklung Beanstandungen" in build().output
+    edit(list_content / CHAPTER_FILE, f"- {last}\n", "")
+    assert f"- {TASKS}/10: {last}" in build().output
     build("--forget-removed")
     state = json.loads((list_content / "kam-anki.lock").read_text("utf-8"))
-    assert state["removed"] == {} and f"{TASKS}/7" not in state["cards"]
+    assert state["removed"] == {} and f"{TASKS}/10" not in state["cards"]
     # The same words again are a new item: the old key (and the reviews the learner may
     # still have on its note) is never handed out again; the build's record remembers it.
-    edit(list_content / CHAPTER_FILE, "- Firmen- und", "- Abwicklung Beanstandungen\n- Firmen- und")
-    assert f"+ {TASKS}/11: Abwicklung Beanstandungen" in build().output
+    edit(list_content / CHAPTER_FILE, "- Firmen- und", f"- {last}\n- Firmen- und")
+    assert f"+ {TASKS}/11: {last}" in build().output
 
 
 def test_a_card_that_leaves_the_list_cards_leaves_tombstones_for_its_items(
@@ -254,3 +255,22 @@ def test_rebuild_from_the_file_cache_gives_the_same_item_cards(
     result = build()
     assert f"0 added, 0 changed, 0 removed, {SHIPPED_CARDS} unchanged" in result.output
     assert (tmp_path / "kam.apkg").read_bytes() == first
+
+
+def test_a_fresh_clone_never_reuses_a_key_that_only_git_history_remembers(repo: Repo) -> None:
+    last = "Aufbau von Eintrittsbarrieren für Wettbewerber beim Key Account"
+    repo.edit("{#ziele-des-kam-5}", "{#ziele-des-kam-5 .liste}")
+    assert f"+ ziele-des-kam-5/6: {last}" in repo.build().output
+    repo.commit("list cards for the goals")
+    repo.edit(f"- {last}\n", "")
+    assert f"- ziele-des-kam-5/6: {last}" in repo.build().output
+    repo.commit("one goal less")
+    repo.build("--forget-removed")
+    repo.commit("tombstone forgotten")
+    assert "ziele-des-kam-5/6" not in (repo.root / "content" / "kam-anki.lock").read_text("utf-8")
+    clone = repo.root.parent / "clone"
+    git(repo.root.parent, "clone", "-q", str(repo.root), str(clone))
+    repo.root = clone  # no build/ record here: only the lock's git history knows key 6
+    repo.apkg = clone / "build" / "kam.apkg"
+    repo.edit("beim Key Account\n\n## Kurze", f"beim Key Account\n- {last}\n\n## Kurze")
+    assert f"+ ziele-des-kam-5/7: {last}" in repo.build().output
