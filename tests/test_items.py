@@ -59,6 +59,21 @@ def test_a_rewritten_item_is_a_new_item() -> None:
     assert assign_keys({1: "Marktforschung mit Kunden"}, 1, ["Vertragsrecht"]) == [2]
 
 
+def test_another_item_with_the_same_ending_is_not_a_rewording() -> None:
+    """One item goes, another comes: they share "mit Kunden", not their meaning."""
+    previous = {1: "Marktforschung mit Kunden"}
+    assert assign_keys(previous, 1, ["Projektabwicklung mit Kunden"]) == [2]
+
+
+def test_fuzzy_matching_of_long_repetitive_items_stays_quick() -> None:
+    previous = {key: "ab" * 5_000 + str(key) for key in range(1, FUZZY_ITEMS + 1)}
+    texts = ["ba" * 5_000 + str(key) for key in range(FUZZY_ITEMS)]
+    started = time.process_time()
+    assert len(set(assign_keys(previous, FUZZY_ITEMS, texts))) == FUZZY_ITEMS
+    # Generous: difflib's ratio took over ten seconds for such a list.
+    assert time.process_time() - started < 2
+
+
 def test_item_ids_never_clash_with_card_ids() -> None:
     assert item_id("aufgaben-des-kam-8", 3) == "aufgaben-des-kam-8/3"
     assert split_item_id("aufgaben-des-kam-8/3") == ("aufgaben-des-kam-8", 3)
