@@ -35,6 +35,8 @@ SIZES = (1_000, 10_000, 50_000)
 QUICK_SIZES = (1_000, 10_000)
 PEER_SIZE = 1_000
 EDIT_SIZE = 10_000
+LIST_SIZE = 1_000
+LIST_RULE = "list_cards = 3\n"  # the synthetic answers that are one list have 3 to 8 items
 SOURCE_DATE_EPOCH = "1700000000"  # a fixed clock: the same lock and package on every run
 BARE_IMPORTS = "import genanki, markdown_it, click"
 
@@ -74,6 +76,7 @@ class Result:
     other: str
     kam: list[Sample] = field(default_factory=list)
     others: list[Sample] = field(default_factory=list)
+    items: int = 0  # item cards of list cards, in the "lists" case
 
     def _medians(self, value: Callable[[Sample], float]) -> tuple[float, float]:
         return statistics.median(map(value, self.kam)), statistics.median(map(value, self.others))
@@ -124,6 +127,8 @@ def run_case(case: Case) -> Result:
         folder = case.prepare(run)
         result.kam.append(measure(kam_build(folder), folder))
         result.others.append(measure(case.other(folder), folder))
+        if case.name == "lists":
+            result.items = item_cards(folder)
         ours, theirs = result.kam[-1], result.others[-1]
         print(
             f"  {case.name} vs {case.other_name} N={case.n} run {run + 1}/{case.runs}: "
@@ -145,6 +150,32 @@ def fresh_copies(scratch: Path, label: str, sources: dict[str, Path]) -> Callabl
         return folder
 
     return prepare
+
+
+def with_list_cards(scratch: Path, source: Path) -> Callable[[int], Path]:
+    """A fresh copy with every one-list answer opted in to list cards (``content/``) and the
+    same cards without (``plain/``), to build side by side."""
+    copies = fresh_copies(scratch, "lists", {"content": source, "plain": source})
+
+    def prepare(run: int) -> Path:
+        folder = copies(run)
+        with (folder / "content" / "deck.toml").open("a", encoding="utf-8") as config:
+            config.write(LIST_RULE)
+        return folder
+
+    return prepare
+
+
+def kam_plain(folder: Path) -> Command:
+    # Its own output folder: the cache and the record of what was shipped stay apart.
+    content, output = str(folder / "plain"), str(folder / "plain-build" / "kam.apkg")
+    return [sys.executable, "-m", "kam_anki", "build", "--content", content, "-o", output]
+
+
+def item_cards(folder: Path) -> int:
+    """Item cards in the lock a build wrote to ``folder/content``: ids with a ``/``."""
+    lock = json.loads((folder / "content" / "kam-anki.lock").read_text(encoding="utf-8"))
+    return sum("/" in note_id for note_id in lock["cards"])
 
 
 def edited(folder: Path) -> Callable[[int], Path]:
@@ -273,6 +304,16 @@ def report(results: list[Result], peers: dict[str, str], info: dict[str, str]) -
             f"| {r.case} vs {r.other} | {n} | {ours:.3f} | {theirs:.3f} | {r.ratio:.2f}x "
             f"| {ours_mib:.1f} | {theirs_mib:.1f} | {r.mem_ratio:.2f}x |"
         )
+    for r in results:
+        if r.items:
+            (ours, theirs), (ours_mib, theirs_mib) = r.seconds, r.peak
+            lines += [
+                "",
+                f"List cards: the {r.n:,} cards with every one-list answer opted in "
+                f"({LIST_RULE.strip()}) make {r.items:,} item cards; each costs "
+                f"{(ours - theirs) / r.items * 1e6:.0f} µs and "
+                f"{(ours_mib - theirs_mib) / r.items * 1024:.1f} KiB of peak memory.",
+            ]
     lines += ["", "| goal | target | measured | result |", "|---|---:|---:|---|"]
     for g in goals(results):
         measured = "-" if g.measured is None else f"{g.measured:.2f}"
@@ -299,6 +340,8 @@ def plan(
         synth.write(synth.generate(n), scratch / f"src-{n}")
         cold = fresh_copies(scratch, f"cold-{n}", {"content": scratch / f"src-{n}"})
         cases.append(Case("cold", n, runs(n), "floor", cold, floor_build))
+    lists = with_list_cards(scratch, scratch / f"src-{LIST_SIZE}")
+    cases.append(Case("lists", LIST_SIZE, runs(LIST_SIZE), "no list cards", lists, kam_plain))
     shutil.copytree(scratch / f"src-{EDIT_SIZE}", scratch / "rebuild" / "content")
     rebuild = edited(scratch / "rebuild")
     cases.append(Case("rebuild", EDIT_SIZE, runs(EDIT_SIZE), "floor", rebuild, floor_build))

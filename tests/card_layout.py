@@ -103,6 +103,8 @@ function kamMeasure() {
     text: (d.querySelector('.kam-card') || card).textContent,
     question: part('.frage'), answer: part('.antwort'), chapter: part('.kapitel'),
     hr: part('hr#answer'), items: items, labels: labels, shortened: shortened,
+    // List cards: the gap and its list in the question, the asked item in the answer.
+    gap: part('.luecke'), context: part('.kontext'), asked: part('.antwort li.gefragt'),
     // The reviewer's own scripts and styles come from its own origin; anything else would be
     // the card reaching outside.
     externalResources: performance.getEntriesByType('resource').filter(function (e) {
@@ -332,7 +334,7 @@ def assert_lists_readable(found: dict[str, Any], side: Side | None = None) -> No
     """Bullets on screen, items apart. With ``side``, every list item of the field is shown."""
     items = found["items"]
     if side is not None:
-        expected = side.fields["Antwort"].count("<li>") if side.side == "back" else 0
+        expected = len(re.findall("<li[ >]", side.fields["Antwort"])) if side.side == "back" else 0
         assert len(items) == expected, found["name"]
     for item in items:
         assert item["display"] == "list-item" and item["visibility"] == "visible", item

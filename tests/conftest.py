@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import shutil
 import subprocess
 import time
@@ -13,18 +15,54 @@ from click.testing import CliRunner, Result
 
 from card_layout import HARD_CARDS, Side, anki_sides, build_deck
 from kam_anki.cli import main
+from kam_anki.state import LOCK_NAME, dump_state, load_state
 
 REPO = Path(__file__).resolve().parent.parent
 CONTENT = REPO / "content"
 SHIPPED_APKG = REPO / "build" / "kam.apkg"
+# The shipped deck: 8 seed cards, and an item card per item of its four list cards.
+SEED_CARDS = 8
+ITEM_CARDS = {
+    "aufgaben-des-kam-8": 10,
+    "ziele-des-kam-5": 6,
+    "kam-zirkel-schritte-im-rahmen-der-analyse-5": 5,
+    "kam-zirkel-schritte-im-rahmen-der-realisierung-5": 5,
+}
+SHIPPED_CARDS = SEED_CARDS + sum(ITEM_CARDS.values())
+
+
+CHAPTER_FILE = "key-account-management.md"
+_LIST_CLASSES = re.compile(r" \.(?:liste|folge)\}")
+
+
+def copy_content(target: Path, *, list_cards: bool = False) -> Path:
+    """A copy of the shipped content. Without ``list_cards`` its four list cards are plain
+    cards (no item cards): the 8 seed cards, for the tests of everything but list cards."""
+    shutil.copytree(CONTENT, target)
+    if not list_cards:
+        path = target / CHAPTER_FILE
+        path.write_text(_LIST_CLASSES.sub("}", path.read_text(encoding="utf-8")), "utf-8")
+        lock = target / LOCK_NAME
+        state = load_state(lock.read_bytes(), LOCK_NAME)
+        seed = {k: v for k, v in state.cards.items() if "/" not in k}
+        with lock.open("w", encoding="utf-8") as out:
+            dump_state(dataclasses.replace(state, cards=seed), out)
+    return target
 
 
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
-    """A copy of the shipped content: tests edit it freely, the repo's lock stays untouched."""
-    copy = tmp_path / "content"
-    shutil.copytree(CONTENT, copy)
-    return copy
+    """The 8 seed cards (see copy_content): tests edit them freely, the repo's lock stays
+    untouched."""
+    return copy_content(tmp_path / "content")
+
+
+@pytest.fixture
+def list_content(content: Path) -> Path:
+    """The same folder with the shipped content as it is, list cards and lock included."""
+    for name in (CHAPTER_FILE, LOCK_NAME):
+        shutil.copy(CONTENT / name, content / name)
+    return content
 
 
 Build = Callable[..., Result]
@@ -115,7 +153,7 @@ class Repo:
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     root = tmp_path / "deck"
-    shutil.copytree(CONTENT, root / "content")
+    copy_content(root / "content")
     (root / ".gitignore").write_text("/build/*\n!/build/kam.apkg\n")
     git(root, "init", "-q", "-b", "main")
     made = Repo(root)

@@ -296,7 +296,7 @@ ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
         append("deck.toml", "colour = 'blau'\n"),
         [
             "deck.toml:9: error: unknown key 'colour' "
-            "(known: allow_html, deck_id, name, notetype_id, tags)"
+            "(known: allow_html, deck_id, list_cards, name, notetype_id, tags)"
         ],
     ),
     "ill-typed deck.toml key": (

@@ -23,8 +23,10 @@ from card_layout import (
     anki_sides,
     assert_cards_look_right,
     build_deck,
+    contrast,
     lay_out,
 )
+from conftest import SEED_CARDS, SHIPPED_CARDS
 from kam_anki.notetype import default_notetype
 from webkit import WebKit, webkit
 
@@ -124,7 +126,7 @@ def test_shipped_cards_fit_and_read_well(
     night: bool,
 ) -> None:
     sides, workdir = shipped
-    assert len(sides) == 16  # 8 cards, front and back
+    assert len(sides) == 2 * SHIPPED_CARDS  # front and back
     phone = width == PHONE
     label = f"{engine_name}-{'phone' if phone else 'desktop'}-{'night' if night else 'day'}"
     found = lay_out(
@@ -187,6 +189,35 @@ def test_long_compounds_nested_lists_and_code_stay_on_a_phone_screen(
     top_level = [i for i in back["items"] if not i["depth"]]
     assert min(i["box"]["left"] for i in nested) > top_level[0]["box"]["left"] + 10, "no indent"
     assert {label["text"] for label in back["labels"]} == {"Integration:", "Fundament:"}
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+@pytest.mark.parametrize("night", [False, True], ids=["day", "night"])
+def test_item_cards_show_the_gap_in_the_list_and_mark_the_asked_item(
+    request: pytest.FixtureRequest, shipped: tuple[list[Side], Path], engine_name: str, night: bool
+) -> None:
+    sides, workdir = shipped
+    items = [s for s in sides if "/" in s.fields["Quelle"]]
+    assert len(items) == 2 * (SHIPPED_CARDS - SEED_CARDS)
+    found = lay_out(items, workdir, engine(request, engine_name), width=PHONE, night=night)
+    for measured in found:
+        background = measured["cardBackground"]
+        at = (measured["name"], measured["side"])
+        if measured["side"] == "front":
+            gap, context = measured["gap"], measured["context"]
+            assert gap["box"]["width"] >= 40 and gap["box"]["height"] >= 16, at
+            assert contrast(gap["color"], background) >= 4.5, at
+            assert context["display"] == "block" and context["box"]["height"] > 20, at
+            # The list reads at the card's size and weight, not the question's.
+            assert abs(context["fontSize"] - measured["cardFontSize"]) < 0.1, at
+            assert context["fontWeight"] < 600, at
+            assert measured["asked"] is None
+        else:
+            # The list is shown once, in the answer, with the asked item set apart.
+            assert measured["context"]["display"] == "none", at
+            asked = measured["asked"]
+            assert asked["fontWeight"] >= 600 and contrast(asked["color"], background) >= 7, at
+            assert asked["color"] != measured["cardColor"], at
 
 
 SHORTENED = """\

@@ -19,12 +19,12 @@ from anki_desktop import make_base, run_anki
 from card_layout import (
     ARTIFACTS,
     MEASURE_EXPRESSION,
-    REPO,
     Side,
     anki_sides,
     assert_cards_look_right,
     build_deck,
 )
+from conftest import copy_content
 from display import xvfb
 from kam_anki.notetype import default_notetype
 
@@ -42,8 +42,8 @@ TIMEOUT = 300
 @pytest.fixture(scope="module")
 def desktop(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], list[Side]]:
     workdir = tmp_path_factory.mktemp("desktop")
-    content = workdir / "content"
-    shutil.copytree(REPO / "content", content)
+    # The 8 seed cards: item cards are checked in Chromium and WebKit (test_browser.py).
+    content = copy_content(workdir / "content")
     build_deck(content, workdir / "first.apkg")
     markdown = content / "key-account-management.md"
     text = markdown.read_text(encoding="utf-8")

@@ -15,6 +15,7 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 from click.testing import CliRunner
 
 from card_layout import ARTIFACTS, REPO, contrast, luminance, measurements
+from conftest import ITEM_CARDS, SHIPPED_CARDS
 from kam_anki.cli import main
 from kam_anki.errors import Diagnostic
 from kam_anki.model import Note, Place
@@ -158,7 +159,7 @@ def test_preview_shows_exactly_what_anki_renders(built: Path) -> None:
         )
         css = col._backend.get_notetype(NOTETYPE_ID).config.css
         card_ids = col.find_cards("")
-        assert len(card_ids) == 8
+        assert len(card_ids) == SHIPPED_CARDS
         for card_id in card_ids:
             card = col.get_card(card_id)
             for side, rendered in (("front", card.question()), ("back", card.answer())):
@@ -196,7 +197,8 @@ def _preview_in_browser(
 
 def test_preview_in_a_browser_light_desktop(built: Path) -> None:
     found = _preview_in_browser(built / "preview.html", "#light", screenshot=True)
-    assert len(found["items"]) == 8 and found["shown"] == "8 of 8 shown"
+    assert len(found["items"]) == SHIPPED_CARDS
+    assert found["shown"] == f"{SHIPPED_CARDS} of {SHIPPED_CARDS} shown"
     assert found["scrollWidth"] <= found["innerWidth"]
     assert found["resources"] == 0
     questions = set()
@@ -209,9 +211,12 @@ def test_preview_in_a_browser_light_desktop(built: Path) -> None:
             assert contrast(side["color"], side["background"]) >= 7
         assert item["sides"][0]["items"] == 0
         questions.add(item["sides"][0]["question"])
-    assert len(questions) == 8
+    assert len(questions) == SHIPPED_CARDS
     # Every answer line of every card is on screen as a list item.
-    expected = unescape((built / "preview.html").read_text(encoding="utf-8")).count("<li>")
+    # Card sides may sit in the page escaped, in an attribute: read them as HTML.
+    page = unescape((built / "preview.html").read_text(encoding="utf-8"))
+    answers = re.findall(r'<div class="antwort">(.*?)</div>', page, re.DOTALL)
+    expected = sum(len(re.findall(r"<li[ >]", answer)) for answer in answers)
     assert sum(item["sides"][1]["items"] for item in found["items"]) == expected > 30
 
 
@@ -230,17 +235,17 @@ def test_preview_in_a_browser_night_and_phone_width(built: Path) -> None:
 @pytest.mark.parametrize(
     ("fragment", "shown"),
     [
-        ("#q=zirkel", 2),
-        ("#q=ZIRKEL%20realisierung", 1),
-        ("#chapter=Key%20Account%20Manager%20Flashcards", 8),
+        ("#q=zirkel", 2 + 5 + 5),  # the two cards and their item cards
+        ("#q=ZIRKEL%20realisierung", 1 + 5),
+        ("#chapter=Key%20Account%20Manager%20Flashcards", SHIPPED_CARDS),
         ("#chapter=Key%20Account%20Manager%20Flashcards&q=nirgends", 0),
-        ("#q=ziele-des-kam-5", 1),
+        ("#q=ziele-des-kam-5", 1 + 6),
     ],
 )
 def test_preview_filter_by_text_and_chapter(built: Path, fragment: str, shown: int) -> None:
     found = _preview_in_browser(built / "preview.html", fragment)
     assert sum(not item["hidden"] for item in found["items"]) == shown
-    assert found["shown"] == f"{shown} of 8 shown"
+    assert found["shown"] == f"{shown} of {SHIPPED_CARDS} shown"
     assert found["noneShown"] == (shown == 0)
 
 
@@ -282,7 +287,7 @@ def test_preview_command_opens_the_page(
     )
     assert result.exit_code == 0, result.output
     assert opened == [output.resolve().as_uri()]
-    assert "8 cards" in result.output
+    assert f"{SHIPPED_CARDS} cards" in result.output
 
 
 def test_preview_reports_content_errors_and_writes_nothing(tmp_path: Path) -> None:
@@ -355,3 +360,14 @@ def test_a_card_that_leaves_html_open_never_breaks_the_page(tmp_path: Path) -> N
     assert found["items"][-1]["sides"][0]["question"] == "Zuletzt"
     filtered = _preview_in_browser(page, "#q=zuletzt")
     assert filtered["shown"] == f"1 of {total} shown"
+
+
+def test_preview_shows_each_cards_item_cards_right_after_it(built: Path) -> None:
+    page = (built / "preview.html").read_text(encoding="utf-8")
+    shown = re.findall(r'<article class="[^"]*" id="card-([^"]+)"', page)
+    assert len(shown) == SHIPPED_CARDS
+    for card_id, count in ITEM_CARDS.items():
+        start = shown.index(card_id)
+        items = [f"{card_id}/{key}" for key in range(1, count + 1)]
+        assert shown[start + 1 : start + 1 + count] == items
+    assert "key-account-management.md#aufgaben-des-kam-8/3" in page

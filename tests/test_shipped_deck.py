@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from anki_helpers import import_apkg, open_collection, text_lines
-from conftest import CONTENT, REPO, SHIPPED_APKG
+from conftest import CONTENT, ITEM_CARDS, REPO, SEED_CARDS, SHIPPED_APKG, SHIPPED_CARDS
 
 SEED = Path(__file__).with_name("seed.txt")
 BULLET = re.compile(r"^[-•]\s+")
@@ -36,11 +38,14 @@ def test_seed_copy_is_the_shared_seed() -> None:
 def test_committed_deck_holds_every_seed_card_word_for_word(tmp_path: Path) -> None:
     col = open_collection(tmp_path / "desktop.anki2")
     log = import_apkg(col, SHIPPED_APKG)
-    assert len(log.new) == 8 and not log.updated and not log.duplicate
-    note_ids = sorted(col.find_notes(""), key=lambda nid: col.get_note(nid).cards()[0].due)
+    assert len(log.new) == SHIPPED_CARDS and not log.updated and not log.duplicate
+    notes = sorted(
+        (col.get_note(nid) for nid in col.find_notes("")), key=lambda n: n.cards()[0].due
+    )
+    seed = [note for note in notes if "/" not in note["Quelle"]]
+    assert len(seed) == SEED_CARDS
     seen: list[str] = []
-    for nid in note_ids:
-        note = col.get_note(nid)
+    for note in seed:
         question = text_lines(note["Frage"])
         assert len(question) == 1
         seen += question + text_lines(note["Antwort"])
@@ -48,6 +53,34 @@ def test_committed_deck_holds_every_seed_card_word_for_word(tmp_path: Path) -> N
     assert SEED.read_text(encoding="utf-8").splitlines()[0] == "Key Account Manager Flashcards"
     decks = {col.decks.name(col.get_card(cid).did) for cid in col.find_cards("")}
     assert decks == {DECK}
+    col.close()
+
+
+def test_committed_deck_has_one_item_card_per_item_of_its_four_lists(tmp_path: Path) -> None:
+    col = open_collection(tmp_path / "desktop.anki2")
+    import_apkg(col, SHIPPED_APKG)
+    notes = sorted(
+        (col.get_note(nid) for nid in col.find_notes("")), key=lambda n: n.cards()[0].due
+    )
+    by_card: dict[str, list[Any]] = {}
+    for note in notes:
+        card_id, _, key = note["Quelle"].split("#", 1)[1].partition("/")
+        if key:
+            by_card.setdefault(card_id, []).append(note)
+    assert {card_id: len(items) for card_id, items in by_card.items()} == ITEM_CARDS
+    cards = {note["Quelle"].split("#", 1)[1]: note for note in notes if "/" not in note["Quelle"]}
+    for card_id, items in by_card.items():
+        answer = text_lines(cards[card_id]["Antwort"])
+        for position, note in enumerate(items, start=1):
+            # In the card's order, each asking for the next item: the gap in the question,
+            # the same item marked in the answer, which is the card's whole list.
+            asked = re.findall(r'<li class="gefragt">(.*?)</li>', note["Antwort"])
+            assert [html.unescape(a) for a in asked] == [answer[position - 1]]
+            assert text_lines(note["Antwort"]) == answer
+            assert note["Frage"].count('class="luecke"') == 1
+            assert f"({position}/{len(items)})" in note["Frage"]
+            assert answer[position - 1] not in text_lines(note["Frage"])
+            assert note["Kapitel"] == cards[card_id]["Kapitel"]
     col.close()
 
 

@@ -321,3 +321,18 @@ def test_a_file_name_that_is_not_utf8_is_named_and_the_last_good_deck_stays(
     running.wait_for("rebuilt in")
     assert running.stop() == 0
     assert not any("Traceback" in line or "internal error" in line for line in running.seen)
+
+
+def test_a_new_list_item_reaches_deck_report_and_preview(watcher: tuple[Watcher, Path]) -> None:
+    running, root = watcher
+    card_file = root / "content" / CARD
+    running.wait_for("watching")
+    text = card_file.read_text(encoding="utf-8")
+    card_file.write_text(
+        text.replace("- Erfolgsmessung\n", "- Erfolgsmessung\n- Lessons learned\n"), "utf-8"
+    )
+    running.wait_for("+ kam-zirkel-schritte-im-rahmen-der-realisierung-5/6: Lessons learned")
+    running.wait_for("rebuilt in")
+    page = (root / "out/preview.html").read_text(encoding="utf-8")
+    assert 'id="card-kam-zirkel-schritte-im-rahmen-der-realisierung-5/6"' in page
+    assert running.stop() == 0

@@ -16,7 +16,9 @@ from urllib.parse import unquote
 from kam_anki.cache import FileCache, file_key
 from kam_anki.errors import ContentError, Diagnostic
 from kam_anki.ids import question_key
-from kam_anki.model import Assets, Card, Checked, DeckConfig, Note, Place, SourceFile
+from kam_anki.items import ItemKeys, item_id
+from kam_anki.listcards import list_items, opted_in
+from kam_anki.model import Assets, Card, Checked, DeckConfig, ListItem, Note, Place, SourceFile
 from kam_anki.notetype import NoteType
 from kam_anki.parse import REMOVED_CHAPTER, read_cards
 from kam_anki.render import Blocks, render_answer, render_question, render_text
@@ -78,6 +80,7 @@ class _FileChecker:
     cards: list[tuple[Place, str]] = field(default_factory=list)
     media: dict[str, bytes] = field(default_factory=dict)
     found: list[Diagnostic] = field(default_factory=list)
+    items: list[tuple[ListItem, ...]] = field(default_factory=list)
 
     def add(self, card: Card, parsed: Blocks | None) -> None:
         config = self.context.config
@@ -118,11 +121,18 @@ class _FileChecker:
         if not config.allow_html:
             for line in answer.raw_html:
                 warn(at(line), "raw HTML is shown as text (allow_html = true in deck.toml)")
+        question = render_question(card.question, allow_html=config.allow_html)
+        items: tuple[ListItem, ...] = ()
+        if opted_in(card, answer, config):
+            items, problem = list_items(card, answer, question, allow_html=config.allow_html)
+            if problem:
+                self.found.append(Diagnostic(card.path, card.line, "error", problem))
+        self.items.append(items)
         self.notes.append(
             Note(
                 card_id=card.id,
                 fields=(
-                    render_question(card.question, allow_html=config.allow_html),
+                    question,
                     answer.html,
                     render_text(card.chapter),
                     render_text(card.source),
@@ -190,7 +200,11 @@ def check_file(context: _Context, source: SourceFile, key: str) -> Checked:
     for card, parsed in zip(cards, answers, strict=True):
         checker.add(card, parsed)
     checked = Checked(
-        tuple(checker.notes), tuple(checker.cards), checker.media, tuple(checker.found)
+        tuple(checker.notes),
+        tuple(checker.cards),
+        checker.media,
+        tuple(checker.found),
+        tuple(checker.items),
     )
     # Images tie a file to other files, and a file with errors is not built at all.
     cacheable = "![" not in source.text and all(d.severity != "error" for d in checked.found)
@@ -374,19 +388,37 @@ def build(
     first_question: dict[bytes, Place] = {}
     first_deck: dict[str, tuple[str, Place]] = {}
     spellings: set[str] = set()
+    item_keys: ItemKeys | None = None  # made for the first list card: most decks have none
+
+    def emit(note: Note, question: str) -> None:
+        mod = stamper.stamp(note.card_id, note_digest(note), question)
+        if sink is not None:
+            sink(Note(note.card_id, note.fields, note.tags, note.deck, mod))
+
     with _checked_files(context, tasks(), jobs) as checked_files:
         for checked in checked_files:
             found += checked.found
             media.update(checked.media)
-            for note, (place, question) in zip(checked.notes, checked.cards, strict=True):
+            for note, (place, question), items in zip(
+                checked.notes, checked.cards, checked.items, strict=True
+            ):
                 found += _duplicates(place, question, first_id, first_question)
                 if note.deck not in spellings:
                     spellings.add(note.deck)
                     found += _same_deck(note.deck, place, first_deck)
                 places.append(place)
-                mod = stamper.stamp(place.id, note_digest(note), question)
-                if sink is not None:
-                    sink(Note(note.card_id, note.fields, note.tags, note.deck, mod))
+                emit(note, question)
+                if not items:
+                    continue
+                if item_keys is None:
+                    live = {k: v.question for k, v in stamper.old.cards.items()}
+                    item_keys = ItemKeys(live, stamper.issued.cards)
+                texts = [item.text for item in items]
+                for key, item in zip(item_keys.keys(place.id, texts), items, strict=True):
+                    chapter, source = note.fields[2], note.fields[3]
+                    fields = (item.question, item.answer, chapter, f"{source}/{key}")
+                    item_note = Note(item_id(place.id, key), fields, note.tags, note.deck)
+                    emit(item_note, item.text)
     if not keys:
         found.append(Diagnostic("", 1, "error", "no Markdown files (*.md) with cards"))
     problems = sorted(found)

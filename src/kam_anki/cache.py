@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from markdown_it import __version__ as MARKDOWN_IT_VERSION
 
 from kam_anki.errors import Diagnostic
-from kam_anki.model import Checked, DeckConfig, Note, Place, SourceFile
+from kam_anki.model import Checked, DeckConfig, ListItem, Note, Place, SourceFile
 from kam_anki.render import CONVERTER_VERSION
 
 CACHE_DIR = ".kam-anki-cache"
@@ -51,6 +51,7 @@ def dump_checked(checked: Checked) -> str:
             "notes": [[n.card_id, n.fields, n.tags, n.deck] for n in checked.notes],
             "cards": [[p.id, p.path, p.line, q] for p, q in checked.cards],
             "found": [[d.path, d.line, d.severity, d.message] for d in checked.found],
+            "items": [[[i.text, i.question, i.answer] for i in card] for card in checked.items],
         },
         ensure_ascii=False,
     )
@@ -65,6 +66,7 @@ def load_checked(text: str) -> Checked | None:
             tuple((Place(i, p, line), q) for i, p, line, q in data["cards"]),
             {},
             tuple(Diagnostic(p, line, s, m) for p, line, s, m in data["found"]),
+            tuple(tuple(ListItem(t, q, a) for t, q, a in card) for card in data["items"]),
         )
     except (ValueError, TypeError, KeyError):
         return None

@@ -11,7 +11,7 @@ from kam_anki.model import DeckConfig
 from kam_anki.parse import deck_name, describe, unfit
 
 _REQUIRED: dict[str, type] = {"name": str, "deck_id": int, "notetype_id": int}
-_OPTIONAL: dict[str, type] = {"tags": list, "allow_html": bool}
+_OPTIONAL: dict[str, type] = {"tags": list, "allow_html": bool, "list_cards": int}
 _TAG = re.compile(r"^[^\s\"]+$")
 _TOML_POSITION = re.compile(r"^(.*) \(at line (\d+), column \d+\)$")
 
@@ -40,6 +40,8 @@ def parse_config(text: str, path: str) -> DeckConfig:
     for key in ("deck_id", "notetype_id"):
         if _is(data.get(key), int) and not 1 <= data[key] < 2**63:
             err(key, f"{key!r} must be a positive 64-bit integer")
+    if _is(data.get("list_cards"), int) and not 0 <= data["list_cards"] <= 1000:
+        err("list_cards", "'list_cards' must be 0 (off) or the least number of items, up to 1000")
     name = data.get("name")
     if isinstance(name, str):
         data["name"] = deck_name(name)
@@ -66,6 +68,7 @@ def parse_config(text: str, path: str) -> DeckConfig:
         notetype_id=data["notetype_id"],
         tags=tuple(tags),
         allow_html=data.get("allow_html", False),
+        list_cards=data.get("list_cards", 0),
     )
 
 

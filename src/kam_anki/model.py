@@ -17,6 +17,7 @@ class DeckConfig:
     notetype_id: int
     tags: tuple[str, ...] = ()
     allow_html: bool = False
+    list_cards: int = 0  # opt in every card whose answer is one list of at least this many items
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class Card:
     path: str
     line: int
     answer_line: int
+    classes: tuple[str, ...] = ()  # from the heading's attribute: {#id .liste}
 
     @property
     def source(self) -> str:
@@ -75,6 +77,15 @@ class Note:
 
 
 @dataclass(frozen=True, slots=True)
+class ListItem:
+    """One item card of a list card, before it has its key (see :mod:`kam_anki.items`)."""
+
+    text: str  # the item as plain text: what identifies it, and what the report shows
+    question: str  # the Frage field: the card's question, the list with a gap
+    answer: str  # the Antwort field: the whole list, the item marked
+
+
+@dataclass(frozen=True, slots=True)
 class Checked:
     """One file, parsed, rendered and checked: what the build needs of it, and what the
     file cache keeps."""
@@ -83,3 +94,4 @@ class Checked:
     cards: tuple[tuple[Place, str], ...]  # where each card is, with its question text
     media: Mapping[str, bytes]
     found: tuple[Diagnostic, ...]
+    items: tuple[tuple[ListItem, ...], ...] = ()  # each card's item cards, by card

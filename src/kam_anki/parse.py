@@ -41,6 +41,10 @@ _FILLERS = frozenset(
 _BLANK_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 _UNNAMED = {"Cc": "a control character", "Co": "a private-use character", "Cn": "unassigned"}
 _UNNAMED_KNOWN = {"\x1f": "Anki's field separator", "\t": "a tab"}
+_CLASS = re.compile(r"\.([a-z][a-z0-9-]*)")
+_CLASSES_START = re.compile(r"[ \t]+\.")  # where classes follow the id: {#id .liste}
+# Heading classes that opt a card into list cards (items.py) or out of the deck-wide rule.
+CLASSES = ("liste", "folge", "ohne-liste")
 
 
 def decode(data: bytes, path: str) -> str:
@@ -102,6 +106,7 @@ class Attribute:
     card_id: str  # invisible characters around it dropped
     bad: int  # the first character not allowed in an id, or -1
     trailing: int = -1  # the first visible character after a '{#...}' that is not last
+    classes: str = ""  # what follows the id inside the braces: " .liste"
 
 
 def _skip_invisible_back(line: str, end: int, start: int = 0) -> int:
@@ -131,8 +136,12 @@ def find_id(line: str) -> Attribute | None:
         if marker >= 0 and line[marker : marker + 1] == "#":
             first = _skip_invisible(line, marker + 1, end - 1)
             last = _skip_invisible_back(line, end - 1, first)
+            classes = ""
+            split = _CLASSES_START.search(line, first, last)
+            if split is not None:
+                classes, last = line[split.start() : last], split.start()
             bad = _NOT_ID.search(line, first, last)
-            return Attribute(opening, line[first:last], bad.start() if bad else -1)
+            return Attribute(opening, line[first:last], bad.start() if bad else -1, -1, classes)
     # '{#...}' with something visible after it: id-like, but not at the end.
     opening = line.rfind("{#", 0, end)
     closing = line.find("}", opening, end) if opening >= 0 else -1
@@ -216,6 +225,20 @@ _CONTAINERS = frozenset(
 _LEAVES = frozenset({"fence", "code_block", "html_block", COMMENT, "paragraph_open"})
 _HEADING_LINE = re.compile(r" {0,3}#{1,2}(?:[ \t]|$)")  # a line of a block's content
 _CONTINUED_HEADING = re.compile(r"[ \t]*#{1,2}(?:[ \t]|$)")  # a paragraph's later line
+
+
+def read_classes(attributes: str) -> tuple[tuple[str, ...], str | None]:
+    """The classes after the id in ``{#id .class ...}`` and a problem (or None)."""
+    classes: list[str] = []
+    for part in attributes.split():
+        match = _CLASS.fullmatch(part)
+        if match is None:
+            return (), f"malformed attribute {part!a}: use classes like '.liste'"
+        if match.group(1) not in CLASSES:
+            known = ", ".join(f".{name}" for name in CLASSES)
+            return (), f"unknown class {part!r} (known: {known})"
+        classes.append(match.group(1))
+    return tuple(sorted(set(classes))), None
 
 
 def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline:
@@ -398,8 +421,10 @@ def read_cards(
         if not question:
             error(heading.index, "card heading has no question text")
         problem: str | None = "card has no id: run 'kam-anki ids' to add one to every heading"
+        classes: tuple[str, ...] = ()
         if attribute is not None:
-            problem = id_problem(line, attribute)
+            classes, problem = read_classes(attribute.classes)
+            problem = problem or id_problem(line, attribute)
         if problem:
             error(heading.index, problem)
         if not answer:
@@ -413,6 +438,7 @@ def read_cards(
                 path=source.path,
                 line=heading.index + 1,
                 answer_line=heading.index + 2 + skipped,
+                classes=classes,
             )
         )
     for index, column in _unfit_characters(source.text, exempt):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from html import escape, unescape
 from typing import Any
@@ -53,6 +53,9 @@ class Answer:
     top_level_items: int  # items of the answer's outermost lists
     empty_items: tuple[int, ...]  # lines (1-based, in the answer) of empty list items
     raw_html: tuple[int, ...]  # lines of raw HTML (escaped unless allowed)
+    # The parse ``html`` was rendered from (for list cards); its line numbers depend on
+    # where it was parsed, so it takes no part in comparing answers.
+    tokens: Sequence[Token] = field(default=(), compare=False, repr=False)
 
 
 def normalise(markdown: str) -> tuple[str, list[int]]:
@@ -241,8 +244,14 @@ def render_answer(
         for token in _markdown(True).parse(text):
             if token.map and _html_tokens([token]):
                 raw.append(answer_origin[token.map[0]] + 1)
-    html = md.renderer.render(tokens, md.options, {})
-    return Answer(html, top_level, tuple(empty), tuple(sorted(set(raw))))
+    html = render_tokens(tokens, allow_html=allow_html)
+    return Answer(html, top_level, tuple(empty), tuple(sorted(set(raw))), tokens)
+
+
+def render_tokens(tokens: Sequence[Token], *, allow_html: bool = False) -> str:
+    """HTML for a parse, or a run of block tokens out of one (list cards render it piecewise)."""
+    md = _markdown(allow_html)
+    return str(md.renderer.render(tokens, md.options, {}))
 
 
 def render_question(markdown: str, *, allow_html: bool = False) -> str:
