@@ -42,8 +42,8 @@ TIMEOUT = 300
 @pytest.fixture(scope="module")
 def desktop(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], list[Side]]:
     workdir = tmp_path_factory.mktemp("desktop")
-    # The 8 seed cards: item cards are checked in Chromium and WebKit (test_browser.py).
-    content = copy_content(workdir / "content")
+    # The shipped deck as it is: the 8 seed cards and the item cards of its four lists.
+    content = copy_content(workdir / "content", list_cards=True)
     build_deck(content, workdir / "first.apkg")
     markdown = content / "key-account-management.md"
     text = markdown.read_text(encoding="utf-8")
@@ -123,17 +123,30 @@ def side_by_side(paths: list[Path], target: Path) -> None:
     assert canvas.save(str(target)), target
 
 
-README_CARDS = ("aufgaben-des-kam-8", "bestandteile-und-inhalte-des-organisatorischen-kam")
+ITEM = "kam-zirkel-schritte-im-rahmen-der-analyse-5/3"
+# The README's pictures: two cards' backs; an item card's front and back.
+README_PICTURES = {
+    "card": [
+        ("aufgaben-des-kam-8", "back"),
+        ("bestandteile-und-inhalte-des-organisatorischen-kam", "back"),
+    ],
+    "list-card": [(ITEM, "front"), (ITEM, "back")],
+}
 
 
+@pytest.mark.parametrize("picture", sorted(README_PICTURES))
 def test_readme_screenshots_come_from_anki_desktop(
-    desktop: tuple[dict[str, Any], list[Side]],
+    desktop: tuple[dict[str, Any], list[Side]], picture: str
 ) -> None:
-    """tests/artifacts/desktop/card-light.png and card-dark.png: copy them to docs/ when the
-    card design changes."""
-    for theme, name in (("light", "card-light.png"), ("dark", "card-dark.png")):
-        shots = [SHOTS / f"{theme}-{PHONE}-{card}-back.png" for card in README_CARDS]
+    """tests/artifacts/desktop/card-light.png, card-dark.png, list-card-light.png and
+    list-card-dark.png: copy them to docs/ when the card design changes."""
+    for theme in ("light", "dark"):
+        name = f"{picture}-{theme}.png"
+        shots = [
+            SHOTS / f"{theme}-{PHONE}-{card.replace('/', '-')}-{side}.png"
+            for card, side in README_PICTURES[picture]
+        ]
         side_by_side(shots, SHOTS / name)
-        picture = QImage(str(SHOTS / name))
-        corner = QColor(picture.pixel(40, 40))
+        made = QImage(str(SHOTS / name))
+        corner = QColor(made.pixel(40, 40))
         assert (corner.lightness() < 60) == (theme == "dark"), "the screenshot is not in theme"

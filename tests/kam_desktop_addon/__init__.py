@@ -180,7 +180,8 @@ def measure(plan: dict[str, Any], name: str, side: str, look: dict[str, Any]) ->
     found = json.loads(found)
     found.update(name=name, side=side, theme=look["theme"])
     # The reviewer's card area, as on a phone or a desktop screen.
-    window.web.grab().save(str(Path(plan["artifacts"]) / f"{look['label']}-{name}-{side}.png"))
+    shot = f"{look['label']}-{name.replace('/', '-')}-{side}.png"  # item cards: "card/3"
+    window.web.grab().save(str(Path(plan["artifacts"]) / shot))
     return found
 
 
@@ -195,7 +196,13 @@ def looks(plan: dict[str, Any]) -> list[dict[str, Any]]:
 def show_and_measure_all(plan: dict[str, Any], results: dict[str, Any]) -> Script:
     """Review every card once (Good), measuring question and answer in every look."""
     window = main_window()
-    window.col.decks.select(window.col.decks.id_for_name(plan["deck"]))
+    deck = window.col.decks.id_for_name(plan["deck"])
+    # The deck's item cards make it more than Anki's 20 new cards a day: a learner who
+    # wants them all today raises the limit in the deck options, as here.
+    options = window.col.decks.config_dict_for_deck_id(deck)
+    options["new"]["perDay"] = 9999
+    window.col.decks.update_config(options)
+    window.col.decks.select(deck)
     window.moveToState("review")
     seen: list[str] = []
     while True:
