@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-import subprocess
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 from card_layout import HARD_CARDS, Side, anki_sides, build_deck
+from helpers import CONTENT, Build, Repo, git
 from kam_anki.cli import main
 
-REPO = Path(__file__).resolve().parent.parent
-CONTENT = REPO / "content"
-SHIPPED_APKG = REPO / "build" / "kam.apkg"
+# CI (``.ci/run`` sets CI=true) runs the full property tests; locally a quick pass
+# (see helpers.examples for the tests that set their own number).
+settings.register_profile("ci", print_blob=True)
+settings.register_profile("dev", max_examples=10)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture
@@ -25,9 +27,6 @@ def content(tmp_path: Path) -> Path:
     copy = tmp_path / "content"
     shutil.copytree(CONTENT, copy)
     return copy
-
-
-Build = Callable[..., Result]
 
 
 @pytest.fixture
@@ -49,67 +48,6 @@ def build(content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Bui
         return result
 
     return run
-
-
-@pytest.fixture
-def collection_path(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
-    yield lambda name: tmp_path / f"{name}.anki2"
-
-
-def copy_tree(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target)
-    return target
-
-
-CHAPTER = "content/key-account-management.md"
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=T", "-c", "user.email=t@example.org", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
-
-
-class Repo:
-    """A git checkout holding ``content/``, built to ``build/kam.apkg`` as the README says.
-
-    Builds run on a clock an hour behind, a minute apart: in life a learner imports and
-    edits after the build, not within the same second (when a change gets the next
-    second, and a learner's edit in that very second would lose).
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.apkg = root / "build" / "kam.apkg"
-        self.builds = 0
-
-    def build(self, *args: str, clock: float | None = None, expect: int = 0) -> Result:
-        """``clock``: how far this build's clock is off the real time, in seconds."""
-        real = time.time
-        self.builds += 1
-        offset = -3600 + 60 * self.builds if clock is None else clock
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(time, "time", lambda: real() + offset)
-            result = CliRunner().invoke(
-                main,
-                ["build", "--content", str(self.root / "content"), "-o", str(self.apkg), *args],
-            )
-        assert result.exit_code == expect, result.output
-        return result
-
-    def edit(self, old: str, new: str) -> None:
-        path = self.root / CHAPTER
-        text = path.read_text(encoding="utf-8")
-        assert old in text
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-    def commit(self, message: str) -> None:
-        git(self.root, "add", "-A")
-        git(self.root, "commit", "-q", "-m", message)
 
 
 @pytest.fixture

@@ -23,9 +23,8 @@ from anki_helpers import (
     scheduling,
     sync_server,
 )
-from conftest import Build, Repo, git
-from kam_anki import notetype
-from test_update_in_place import edit
+from helpers import Build, Repo, edit, git
+from kam_anki import api, notetype
 
 NOTETYPE_ID = 1886530249
 CHAPTER = "key-account-management.md"
@@ -65,7 +64,8 @@ def status_name(col: Any, auth: Any) -> str:
     return str(status.Required.Name(status.required))
 
 
-def test_edit_regenerate_import_sync_keeps_every_review(
+# One learner's story across many builds, step by step.
+def test_edit_regenerate_import_sync_keeps_every_review(  # noqa: PLR0915
     content: Path, tmp_path: Path, build: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     apkg = tmp_path / "kam.apkg"
@@ -115,7 +115,7 @@ def test_edit_regenerate_import_sync_keeps_every_review(
         source.write_text(text, encoding="utf-8")
         shipped = notetype.default_notetype()
         monkeypatch.setattr(
-            notetype,
+            api,
             "default_notetype",
             lambda: dataclasses.replace(shipped, css=shipped.css + "\n.frage { color: #b00; }\n"),
         )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from anki_helpers import import_apkg, open_collection, text_lines
-from conftest import CONTENT, REPO, SHIPPED_APKG
+from helpers import CONTENT, REPO, SHIPPED_APKG
 
 SEED = Path(__file__).with_name("seed.txt")
 BULLET = re.compile(r"^[-•]\s+")

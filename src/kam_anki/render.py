@@ -196,7 +196,8 @@ def _after_blocks(allow_html: bool) -> list[Callable[[StateCore], None]]:
     return [rule for rule in _markdown(allow_html).core.ruler.getRules("") if rule not in skip]
 
 
-def render_answer(
+# One pass over the tokens of an answer, collecting what validation needs as it goes.
+def render_answer(  # noqa: C901
     markdown: str,
     *,
     allow_html: bool = False,
