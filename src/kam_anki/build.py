@@ -64,7 +64,8 @@ class _Across:
                 self.sink(Note(note.card_id, note.fields, note.tags, note.deck, mod))
 
 
-# Options are keyword-only: a call names each one.
+# Options are keyword-only: a call names each one. Long for its docstring: the steps of a
+# build read best in order, in one place.
 def build(  # noqa: PLR0913
     config: DeckConfig,
     notetype: NoteType,
