@@ -22,6 +22,7 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 # isort: split
 from anki.cards import Card
 from anki.scheduler.v3 import CardAnswer
+from anki.sync import SyncOutput
 
 
 def open_collection(path: Path) -> Any:
@@ -181,3 +182,40 @@ def sync_server(base: Path) -> Iterator[SyncServer]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def sync(col: Any, auth: Any) -> str:
+    """One sync as Anki's main window does it; returns what it demanded.
+
+    A normal sync finishes with ``NO_CHANGES`` left to do; a full one demands an upload or
+    download, which is then done as the app does it.
+    """
+    out = col.sync_collection(auth, sync_media=False)
+    required = SyncOutput.ChangesRequired.Name(out.required)
+    if out.required in (SyncOutput.FULL_UPLOAD, SyncOutput.FULL_DOWNLOAD):
+        col.close_for_full_sync()
+        col.full_upload_or_download(
+            auth=auth, server_usn=None, upload=out.required == SyncOutput.FULL_UPLOAD
+        )
+        col.reopen(after_full_sync=True)
+    return str(required)
+
+
+def first_sync(desktop: Any, server: SyncServer, phone: Path) -> tuple[Any, Any, Any]:
+    """The desktop uploads its collection, a new phone collection downloads it, as a
+    learner's first sync does; returns the desktop's login, the phone and its login."""
+    auth = desktop.sync_login(server.user, server.password, server.endpoint)
+    assert sync(desktop, auth) == "FULL_UPLOAD"
+    mobile = open_collection(phone)
+    mobile_auth = mobile.sync_login(server.user, server.password, server.endpoint)
+    assert sync(mobile, mobile_auth) == "FULL_DOWNLOAD"
+    return auth, mobile, mobile_auth
+
+
+def status_name(col: Any, auth: Any) -> str:
+    """What the next sync needs, from local changes alone (no full sync after an import)."""
+    status = col.sync_status(auth)
+    return str(status.Required.Name(status.required))
+
+
+# One learner's story across many builds, step by step.

@@ -259,7 +259,8 @@ def host_page(
 Render = Callable[[Path, int, int, Path | None, float], str]
 
 
-def lay_out(
+# The engine, size, palette and scale of a run are each a named argument.
+def lay_out(  # noqa: PLR0913
     sides: Sequence[Side],
     directory: Path,
     render: Render,

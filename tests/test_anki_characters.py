@@ -6,7 +6,6 @@ package that Anki imports, checks and keeps as written, or stops with ``path:lin
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import tempfile
@@ -18,11 +17,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from anki_helpers import import_apkg, open_collection
+from helpers import examples
 from kam_anki.cli import main
 
 # Each example imports into a new collection: a modest number by default, more with
 # HYPOTHESIS_PROFILE=ci.
-EXAMPLES = 400 if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else 40
+EXAMPLES = examples(400)
 Deck = tuple[str, list[str], list[tuple[str, str]]]
 
 

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from anki_helpers import import_apkg, open_collection
 from kam_anki.cache import CACHE_DIR
 from kam_anki.cli import main
-from kam_anki.files import write_atomic
 from kam_anki.history import ISSUED_NAME
+from kam_anki.output import write_atomic
 
 CARDS = "key-account-management.md"
 SHIPPED_WARNINGS = [

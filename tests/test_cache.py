@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from conftest import Build
+from helpers import Build, edit
 from kam_anki import cache, render
 from kam_anki.cache import CACHE_DIR
-from test_update_in_place import edit
 
 MARK = "<p>AUS DEM CACHE</p>"
 
@@ -83,11 +81,8 @@ def test_dry_run_writes_no_cache(content: Path, tmp_path: Path, build: Build) ->
 
 
 def test_parallel_render_gives_the_same_package_as_one_process(tmp_path: Path) -> None:
-    from kam_anki.build import build
-    from kam_anki.files import temporary_file
+    from kam_anki.api import package_bytes
     from kam_anki.model import DeckConfig, SourceFile
-    from kam_anki.notetype import default_notetype
-    from kam_anki.package import PackageWriter
 
     config = DeckConfig("T", 11, 12, ("t",))
     sources = [
@@ -103,17 +98,7 @@ def test_parallel_render_gives_the_same_package_as_one_process(tmp_path: Path) -
     ]
     packages = []
     for jobs in (1, 2):
-        scratch = tmp_path / f"jobs{jobs}"
-        scratch.mkdir()
-        with (
-            temporary_file(scratch, ".anki2") as path,
-            PackageWriter(config, default_notetype(), 1_700_000_000, path) as writer,
-        ):
-            result = build(
-                config, default_notetype(), sources, None, 1_700_000_000, jobs=jobs, sink=writer.add
-            )
-            out = io.BytesIO()
-            writer.write(out, result.state.notetype.mod, result.media)
-        packages.append((out.getvalue(), result.state, result.warnings))
+        data, outcome = package_bytes(config, sources, 1_700_000_000, scratch=tmp_path, jobs=jobs)
+        packages.append((data, outcome.result.state, outcome.result.warnings))
     assert len(packages[0][1].cards) == 240
     assert packages[0] == packages[1]

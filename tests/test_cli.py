@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from kam_anki import __version__
@@ -102,3 +103,14 @@ def test_ids_never_reuse_the_id_of_a_removed_card(content: Path, tmp_path: Path)
     )
     code, output = run("ids", "--content", str(content))
     assert code == 0 and "ziele-des-kam-5-2" in output
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output and f"kam-anki {command}" in result.output
+
+
+def test_main_help_names_the_debug_switch() -> None:
+    assert "KAM_ANKI_DEBUG=1" in CliRunner().invoke(main, ["--help"]).output

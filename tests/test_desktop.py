@@ -24,8 +24,8 @@ from card_layout import (
     assert_cards_look_right,
     build_deck,
 )
-from conftest import copy_content
 from display import xvfb
+from helpers import copy_content
 from kam_anki.notetype import default_notetype
 
 PHONE = 400  # Anki's main window is at least 400 pixels wide

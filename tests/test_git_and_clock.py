@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from anki_helpers import import_apkg, new_learner, notes_by_source, open_collection, scheduling
-from conftest import CHAPTER, Repo, git
+from helpers import CHAPTER, Repo, git
 from kam_anki.cli import main
 
 CARD = "kam-zirkel-schritte-im-rahmen-der-realisierung-5"

@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from anki_helpers import import_apkg, open_collection
+from helpers import examples
 from kam_anki.cli import main
-from kam_anki.parse import find_id, heading_span
+from kam_anki.headings import find_id, heading_span
 
 SPACES = [chr(c) for c in range(0x10000) if unicodedata.category(chr(c)) == "Zs"]
 FORMATS = [
@@ -213,7 +214,7 @@ class Counting(str):
 UNITS = ["{#", "{", "#", "} {#a", "}", " ", "\u200b", "{#a}", "{ #", "a-", "\u0430"]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.sampled_from(UNITS), min_size=1, max_size=3), st.integers(1, 20_000))
 def test_reading_an_id_is_linear_in_the_heading(units: list[str], repeat: int) -> None:
     line = Counting("## Q " + "".join(units) * repeat)

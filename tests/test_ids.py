@@ -5,9 +5,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kam_anki.characters import decode
+from kam_anki.headings import CARD_ID
 from kam_anki.ids import add_ids, slugify
 from kam_anki.model import SourceFile
-from kam_anki.parse import CARD_ID, decode, parse_file
+from kam_anki.parse import parse_file
 
 
 def test_slug_is_readable_german() -> None:

@@ -9,7 +9,7 @@ import zlib
 from pathlib import Path
 
 from anki_helpers import import_apkg, open_collection
-from conftest import Build
+from helpers import Build
 
 
 def png(red: int) -> bytes:

@@ -39,13 +39,21 @@ def start_build(content: Path, out: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def finish(process: subprocess.Popen[bytes]) -> int:
+    """Its exit status, once it has ended; what it said on stderr is shown if it failed."""
+    _, errors = process.communicate(timeout=120)
+    if process.returncode > 0:
+        print(errors.decode(errors="replace"))
+    return process.returncode
+
+
 def test_a_build_killed_at_any_moment_leaves_no_litter_a_later_build_keeps(
     tmp_path: Path,
 ) -> None:
     content, out = tmp_path / "content", tmp_path / "build" / "kam.apkg"
     sources = make_content(content)
     started = time.monotonic()
-    assert start_build(content, out).wait(timeout=120) == 0
+    assert finish(start_build(content, out)) == 0
     whole = time.monotonic() - started
     (content / LOCK_NAME).unlink()  # every killed build below is a first, cold one
     for leftover in [*out.parent.iterdir(), *(out.parent / CACHE_DIR).iterdir()]:
@@ -56,13 +64,13 @@ def test_a_build_killed_at_any_moment_leaves_no_litter_a_later_build_keeps(
         process = start_build(content, out)
         time.sleep(whole * number / kills)
         process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+        finish(process)
         # content/ never holds anything but the sources and, once written whole, the lock.
         assert {p.name for p in content.iterdir()} - {LOCK_NAME} == sources
         if (content / LOCK_NAME).exists():
             load_state((content / LOCK_NAME).read_bytes(), LOCK_NAME)
     build = start_build(content, out)
-    assert build.wait(timeout=120) == 0, build.stderr.read() if build.stderr else ""
+    assert finish(build) == 0
     assert sorted(os.listdir(out.parent)) == [CACHE_DIR, ISSUED_NAME, "kam.apkg"]
     assert all(name.endswith(".json") for name in os.listdir(out.parent / CACHE_DIR))
     assert not any(name.startswith(".") for name in os.listdir(out.parent / CACHE_DIR))
@@ -75,7 +83,7 @@ def test_two_builds_at_once_both_finish_and_leave_one_whole_deck(tmp_path: Path)
     make_content(content)
     first, second = start_build(content, out), start_build(content, out)
     for process in (first, second):
-        assert process.wait(timeout=120) == 0, process.stderr.read() if process.stderr else ""
+        assert finish(process) == 0
     assert sorted(os.listdir(out.parent)) == [CACHE_DIR, ISSUED_NAME, "kam.apkg"]
     col = open_collection(tmp_path / "check.anki2")
     assert len(import_apkg(col, out).new) == FILES * CARDS_PER_FILE

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from anki_helpers import import_apkg, new_learner, notes_by_source, scheduling
-from conftest import Build
-from test_update_in_place import edit
+from helpers import Build, edit
 
 NOTETYPE_ID = 1886530249
 CARD = "kam-zirkel-schritte-im-rahmen-der-realisierung-5"

@@ -10,20 +10,21 @@ from typing import Any
 from click.testing import CliRunner
 
 from anki_helpers import (
+    first_sync,
     import_apkg,
     notes_by_source,
     open_collection,
     review_all,
     scheduling,
+    status_name,
+    sync,
     sync_server,
 )
-from conftest import CHAPTER_FILE, SHIPPED_CARDS, Build, Repo, git
+from helpers import CHAPTER_FILE, SHIPPED_CARDS, Build, Repo, edit, git
 from kam_anki.cli import main
 from kam_anki.listcards import list_items
 from kam_anki.model import Card
 from kam_anki.render import render_answer
-from test_regenerate_loop import first_sync, status_name, sync
-from test_update_in_place import edit
 
 TASKS = "aufgaben-des-kam-8"
 SEARCH = '"deck:KAM" tag:kam::entfernt'

@@ -15,11 +15,12 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 from click.testing import CliRunner
 
 from card_layout import ARTIFACTS, REPO, contrast, luminance, measurements
-from conftest import ITEM_CARDS, SHIPPED_CARDS
+from chromium import run_chromium
+from helpers import ITEM_CARDS, SHIPPED_CARDS
 from kam_anki.cli import main
 from kam_anki.errors import Diagnostic
 from kam_anki.model import Note, Place
-from kam_anki.notetype import BACK, FIELDS, FRONT, default_notetype
+from kam_anki.notetype import BACK, FIELDS, FRONT, Fields, default_notetype
 from kam_anki.preview import (
     TemplateError,
     assign_warnings,
@@ -27,7 +28,6 @@ from kam_anki.preview import (
     render_preview,
     render_template,
 )
-from test_browser import run_chromium
 
 NOTETYPE_ID = 1886530249
 STYLE = re.compile(r"^<style>.*?</style>", re.DOTALL)
@@ -253,7 +253,8 @@ def test_cards_with_warnings_are_marked(tmp_path: Path) -> None:
     notetype = default_notetype()
     cards = [_card("a", "x.md", 3), _card("b", "x.md", 8)]
     notes = [
-        Note(c.id, (f"Frage {c.id}", "<p>x</p>", "Kapitel", f"x.md#{c.id}"), (), "D") for c in cards
+        Note(c.id, Fields(f"Frage {c.id}", "<p>x</p>", "Kapitel", f"x.md#{c.id}"), (), "D")
+        for c in cards
     ]
     warnings = [
         Diagnostic("x.md", 9, "warning", "question says (3) but the answer lists 4 items"),
@@ -304,7 +305,10 @@ def test_preview_reports_content_errors_and_writes_nothing(tmp_path: Path) -> No
 def test_removed_cards_are_labelled_with_what_an_import_does() -> None:
     notetype = default_notetype()
     tombstone = Note(
-        "weg", ("Alte Frage", "<p>x</p>", "entfernt", "#weg"), ("kam::entfernt",), "KAM::Entfernt"
+        "weg",
+        Fields("Alte Frage", "<p>x</p>", "entfernt", "#weg"),
+        ("kam::entfernt",),
+        "KAM::Entfernt",
     )
     page = render_preview(notetype, [tombstone], [], [], title="KAM")
     assert "suspended" not in page

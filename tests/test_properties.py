@@ -15,14 +15,14 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kam_anki.build import build
+from helpers import examples
+from kam_anki.api import package_bytes
+from kam_anki.characters import decode
 from kam_anki.cli import main
 from kam_anki.errors import ContentError
-from kam_anki.files import temporary_file
-from kam_anki.model import Assets, DeckConfig, Note, SourceFile
+from kam_anki.model import Assets, DeckConfig, SourceFile
 from kam_anki.notetype import default_notetype
-from kam_anki.package import PackageWriter
-from kam_anki.parse import decode, parse_file, read_cards
+from kam_anki.parse import parse_file, read_cards
 from kam_anki.render import render_answer
 
 CONFIG = DeckConfig(name="T", deck_id=11, notetype_id=12, tags=("t",))
@@ -109,44 +109,26 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("scratch")
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(1500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(CONTENT, st.booleans())
 def test_any_markdown_builds_or_raises_content_error(
     scratch: Path, files: dict[str, str], html: bool
 ) -> None:
     config = DeckConfig(CONFIG.name, CONFIG.deck_id, CONFIG.notetype_id, CONFIG.tags, html)
     sources = [SourceFile(name, decode(text.encode(), name)) for name, text in files.items()]
-    notes: list[Note] = []
-
-    with (
-        temporary_file(scratch, ".anki2") as path,
-        PackageWriter(config, NOTETYPE, 1_700_000_000, path) as writer,
-    ):
-
-        def sink(note: Note) -> None:
-            notes.append(note)
-            writer.add(note)
-
-        try:
-            result = build(
-                config,
-                NOTETYPE,
-                sources,
-                None,
-                1_700_000_000,
-                assets=ASSETS,
-                sink=sink,
-            )
-        except ContentError as error:
-            assert error.diagnostics and all(d.severity == "error" for d in error.diagnostics)
-            return
-        package = io.BytesIO()
-        writer.write(package, result.state.notetype.mod, result.media)
+    try:
+        data, outcome = package_bytes(
+            config, sources, 1_700_000_000, scratch=scratch, assets=ASSETS
+        )
+    except ContentError as error:
+        assert error.diagnostics and all(d.severity == "error" for d in error.diagnostics)
+        return
+    notes, package = outcome.notes, io.BytesIO(data)
     with zipfile.ZipFile(package) as archive:
         assert archive.testzip() is None
     assert os.listdir(scratch) == []
     for note in notes:
-        for field in note.fields:
+        for field in note.fields.values():
             assert not live_markup(field), field
 
 
@@ -175,7 +157,7 @@ def live_markup(field: str) -> list[str]:
     return parser.found
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(st.binary(max_size=200) | st.text(max_size=200).map(lambda t: t.encode("utf-8", "replace")))
 def test_any_bytes_decode_or_raise_content_error(data: bytes) -> None:
     try:
@@ -206,7 +188,7 @@ def built_digest(order: list[str]) -> str:
         return hashlib.sha256(Path(folder, "k.apkg").read_bytes()).hexdigest()
 
 
-@settings(max_examples=24, deadline=None)
+@settings(max_examples=examples(24), deadline=None)
 @given(st.permutations(["a.md", "b.md", "sub/c.md", "z.md", "ä.md", "sub/ab.md"]))
 def test_output_does_not_depend_on_the_order_files_were_made_on_disk(order: list[str]) -> None:
     assert built_digest(order) == built_digest(sorted(order))
@@ -224,7 +206,7 @@ FILE_TEXT = st.one_of(
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(FILE_TEXT, st.booleans())
 def test_answers_render_the_same_from_their_files_blocks(text: str, html: bool) -> None:
     """A file is split into blocks once; each answer is rendered from its share, exactly

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from anki.sync import SyncOutput
 
 from anki_helpers import (
-    SyncServer,
+    first_sync,
     import_apkg,
     new_learner,
     notes_by_source,
@@ -21,51 +20,18 @@ from anki_helpers import (
     open_collection,
     review_all,
     scheduling,
+    status_name,
+    sync,
     sync_server,
 )
-from conftest import Build, Repo, git
-from kam_anki import notetype
-from test_update_in_place import edit
+from helpers import Build, Repo, edit, git
+from kam_anki import api, notetype
 
 NOTETYPE_ID = 1886530249
 CHAPTER = "key-account-management.md"
 
 
-def sync(col: Any, auth: Any) -> str:
-    """One sync as Anki's main window does it; returns what it demanded.
-
-    A normal sync finishes with ``NO_CHANGES`` left to do; a full one demands an upload or
-    download, which is then done as the app does it.
-    """
-    out = col.sync_collection(auth, sync_media=False)
-    required = SyncOutput.ChangesRequired.Name(out.required)
-    if out.required in (SyncOutput.FULL_UPLOAD, SyncOutput.FULL_DOWNLOAD):
-        col.close_for_full_sync()
-        col.full_upload_or_download(
-            auth=auth, server_usn=None, upload=out.required == SyncOutput.FULL_UPLOAD
-        )
-        col.reopen(after_full_sync=True)
-    return str(required)
-
-
-def first_sync(desktop: Any, server: SyncServer, phone: Path) -> tuple[Any, Any, Any]:
-    """The desktop uploads its collection, a new phone collection downloads it, as a
-    learner's first sync does; returns the desktop's login, the phone and its login."""
-    auth = desktop.sync_login(server.user, server.password, server.endpoint)
-    assert sync(desktop, auth) == "FULL_UPLOAD"
-    mobile = open_collection(phone)
-    mobile_auth = mobile.sync_login(server.user, server.password, server.endpoint)
-    assert sync(mobile, mobile_auth) == "FULL_DOWNLOAD"
-    return auth, mobile, mobile_auth
-
-
-def status_name(col: Any, auth: Any) -> str:
-    """What the next sync needs, from local changes alone (no full sync after an import)."""
-    status = col.sync_status(auth)
-    return str(status.Required.Name(status.required))
-
-
-def test_edit_regenerate_import_sync_keeps_every_review(
+def test_edit_regenerate_import_sync_keeps_every_review(  # noqa: PLR0915
     content: Path, tmp_path: Path, build: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     apkg = tmp_path / "kam.apkg"
@@ -115,7 +81,7 @@ def test_edit_regenerate_import_sync_keeps_every_review(
         source.write_text(text, encoding="utf-8")
         shipped = notetype.default_notetype()
         monkeypatch.setattr(
-            notetype,
+            api,
             "default_notetype",
             lambda: dataclasses.replace(shipped, css=shipped.css + "\n.frage { color: #b00; }\n"),
         )

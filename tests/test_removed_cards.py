@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 from anki_helpers import import_apkg, notes_by_source, open_collection, scheduling
-from conftest import Build
+from helpers import Build
 
 REMOVED = "kurze-beschreibung-des-st-galler-kam"
 SEARCH = '"deck:KAM" tag:kam::entfernt'

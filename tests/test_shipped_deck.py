@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from anki_helpers import import_apkg, open_collection, text_lines
-from conftest import CONTENT, ITEM_CARDS, REPO, SEED_CARDS, SHIPPED_APKG, SHIPPED_CARDS
+from helpers import CONTENT, ITEM_CARDS, REPO, SEED_CARDS, SHIPPED_APKG, SHIPPED_CARDS
 
 SEED = Path(__file__).with_name("seed.txt")
 BULLET = re.compile(r"^[-•]\s+")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import git
+from helpers import git
+from kam_anki.clock import build_time
 from kam_anki.errors import UsageError
 from kam_anki.files import read_issued
 from kam_anki.state import (
@@ -18,7 +19,6 @@ from kam_anki.state import (
     Stamp,
     Stamper,
     State,
-    build_time,
     dump_state,
     load_state,
 )

@@ -6,13 +6,7 @@ import time
 from pathlib import Path
 
 from anki_helpers import import_apkg, notes_by_source, open_collection, scheduling
-from conftest import Build
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+from helpers import Build, edit
 
 
 def test_edited_answer_updates_that_note_in_place_and_leaves_the_others(

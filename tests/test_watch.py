@@ -67,8 +67,9 @@ class Watcher:
 
     def _read(self) -> None:
         assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
+        with self.process.stdout:  # closed at the end of the output, however the watch ended
+            for line in self.process.stdout:
+                self.lines.put(line.rstrip("\n"))
 
     def wait_for(self, text: str, timeout: float = 15) -> str:
         deadline = time.monotonic() + timeout

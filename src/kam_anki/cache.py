@@ -18,6 +18,7 @@ from markdown_it import __version__ as MARKDOWN_IT_VERSION
 
 from kam_anki.errors import Diagnostic
 from kam_anki.model import Checked, DeckConfig, ListItem, Note, Place, SourceFile
+from kam_anki.notetype import Fields
 from kam_anki.render import CONVERTER_VERSION
 
 CACHE_DIR = ".kam-anki-cache"
@@ -48,7 +49,7 @@ def dump_checked(checked: Checked) -> str:
     """Media are never cached (files with images are always checked again)."""
     return json.dumps(
         {
-            "notes": [[n.card_id, n.fields, n.tags, n.deck] for n in checked.notes],
+            "notes": [[n.card_id, n.fields.values(), n.tags, n.deck] for n in checked.notes],
             "cards": [[p.id, p.path, p.line, q] for p, q in checked.cards],
             "found": [[d.path, d.line, d.severity, d.message] for d in checked.found],
             "items": [[[i.text, i.question, i.answer] for i in card] for card in checked.items],
@@ -62,7 +63,7 @@ def load_checked(text: str) -> Checked | None:
     try:
         data: Any = json.loads(text)
         return Checked(
-            tuple(Note(i, tuple(f), tuple(t), d) for i, f, t, d in data["notes"]),
+            tuple(Note(i, Fields.from_values(f), tuple(t), d) for i, f, t, d in data["notes"]),
             tuple((Place(i, p, line), q) for i, p, line, q in data["cards"]),
             {},
             tuple(Diagnostic(p, line, s, m) for p, line, s, m in data["found"]),

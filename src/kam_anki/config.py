@@ -6,9 +6,9 @@ import re
 import tomllib
 from typing import Any
 
+from kam_anki.characters import deck_name, describe, unfit
 from kam_anki.errors import ContentError, Diagnostic
 from kam_anki.model import DeckConfig
-from kam_anki.parse import deck_name, describe, unfit
 
 _REQUIRED: dict[str, type] = {"name": str, "deck_id": int, "notetype_id": int}
 _OPTIONAL: dict[str, type] = {"tags": list, "allow_html": bool, "list_cards": int}
@@ -16,7 +16,8 @@ _TAG = re.compile(r"^[^\s\"]+$")
 _TOML_POSITION = re.compile(r"^(.*) \(at line (\d+), column \d+\)$")
 
 
-def parse_config(text: str, path: str) -> DeckConfig:
+# One check per setting, in the order deck.toml lists them.
+def parse_config(text: str, path: str) -> DeckConfig:  # noqa: C901, PLR0912
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

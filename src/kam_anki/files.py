@@ -1,36 +1,25 @@
-"""The edge: reading ``content/`` and writing outputs atomically. No logic beyond I/O."""
+"""The edge where content comes in: finding and reading ``content/`` (and the records of
+what was shipped before). Writing is :mod:`kam_anki.output`."""
 
 from __future__ import annotations
 
-import errno
-import io
 import os
 import posixpath
-import signal
 import subprocess
-import tempfile
-import time
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TextIO
 
-from kam_anki.build import IMAGE_TYPES
-from kam_anki.cache import CACHE_DIR, dump_checked, load_checked
+from kam_anki.characters import decode
 from kam_anki.config import parse_config
-from kam_anki.errors import ContentError, Diagnostic, KamError, PathError, printable
+from kam_anki.errors import ContentError, Diagnostic, PathError, printable
 from kam_anki.history import ISSUED_NAME, from_lock_log, load_issued
-from kam_anki.model import Assets, Checked, DeckConfig, SourceFile
-from kam_anki.parse import decode
+from kam_anki.media import is_image
+from kam_anki.model import Assets, DeckConfig, SourceFile
 from kam_anki.state import LOCK_NAME, Issued, State, load_state, merge_issued
 
 CONFIG_NAME = "deck.toml"
-# Every temporary file kam-anki makes starts with this: what a killed build leaves behind is
-# recognised and removed by the next build (see output_lock).
-TEMP_PREFIX = ".kam-anki-tmp-"
-_LOCK_WAIT = 30.0  # seconds to wait for another build writing to the same folder
 
 
 @dataclass(frozen=True)
@@ -76,7 +65,7 @@ def is_source(name: str) -> bool:
     if is_hidden(name):
         return False
     suffix = posixpath.splitext(name)[1]
-    return name == CONFIG_NAME or suffix == ".md" or suffix.lower() in IMAGE_TYPES
+    return name == CONFIG_NAME or suffix == ".md" or is_image(name)
 
 
 def is_hidden(name: str) -> bool:
@@ -132,7 +121,7 @@ def read_assets(root: Path, paths: Iterable[Path]) -> Assets:
     files: dict[str, bytes] = {}
     escaping: set[str] = set()
     for path in paths:
-        if path.suffix.lower() not in IMAGE_TYPES:
+        if not is_image(path.name):
             continue
         name = relative(path, root)
         if not path.resolve().is_relative_to(inside):
@@ -142,10 +131,15 @@ def read_assets(root: Path, paths: Iterable[Path]) -> Assets:
     return Assets(files, frozenset(escaping))
 
 
-def read_content(root: Path) -> Content:
+def require_folder(root: Path) -> None:
+    """Raises :class:`PathError` unless ``root`` is a folder (what content must be)."""
     if not root.is_dir():
         message = f"not a folder (expected the content folder with {CONFIG_NAME})"
         raise PathError(printable(root.as_posix()), message)
+
+
+def read_content(root: Path) -> Content:
+    require_folder(root)
     config_path = root / CONFIG_NAME
     if not config_path.is_file():
         raise ContentError.at(CONFIG_NAME, 1, f"missing {CONFIG_NAME} in {root}")
@@ -192,200 +186,3 @@ def _lock_log(root: Path, *revisions: str) -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else ""
-
-
-@contextmanager
-def writing(output: Path, content: Path) -> Iterator[Path]:
-    """One writing build at a time per output folder, and a scratch file for it there.
-
-    While a build holds the folder, any temporary file of ours in it, in its cache or in
-    ``content`` was left by a build that was killed (SIGKILL, power loss): it is removed.
-    A folder that cannot be written is reported under the output's name.
-    """
-    folder = output.parent
-    with ExitStack() as held:
-        try:
-            held.enter_context(_output_lock(folder))
-            sweep(folder, folder / CACHE_DIR, content)
-            scratch = held.enter_context(temporary_file(folder, ".anki2"))
-        except OSError as exc:
-            message = f"cannot write: {exc.strerror}"
-            raise PathError(printable(output.as_posix()), message) from None
-        yield scratch
-
-
-@contextmanager
-def _output_lock(folder: Path) -> Iterator[None]:
-    import fcntl  # POSIX; imported here so that reading content needs no more than os
-
-    folder.mkdir(parents=True, exist_ok=True)
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        deadline = time.monotonic() + _LOCK_WAIT
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise KamError(
-                        f"{folder}: another kam-anki build has been writing here for "
-                        f"{_LOCK_WAIT:.0f} s; stop it or wait"
-                    ) from None
-                time.sleep(0.05)
-        yield
-    finally:
-        os.close(handle)
-
-
-# What kam-anki 0.1 named its temporary files: a killed build of that version left these.
-_LEGACY_TEMPORARY = (".kam-anki-*.anki2", f".{LOCK_NAME}.*.tmp", ".*.apkg.*.tmp", ".*.json.*.tmp")
-
-
-def sweep(*folders: Path) -> None:
-    """Remove what killed builds left in ``folders`` (call it holding :func:`output_lock`)."""
-    for folder in folders:
-        if not folder.is_dir():
-            continue
-        for pattern in (f"{TEMP_PREFIX}*", *_LEGACY_TEMPORARY):
-            for path in folder.glob(pattern):
-                path.unlink(missing_ok=True)
-
-
-class DirectoryCache:
-    """The file cache as a folder of small JSON files, one per checked Markdown file.
-
-    A read-only one (for ``check`` and dry runs, which write nothing) only reads.
-    """
-
-    def __init__(self, folder: Path, *, writable: bool) -> None:
-        self.folder = folder
-        self.writable = writable
-
-    def get(self, key: str) -> Checked | None:
-        try:
-            return load_checked((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            return None
-
-    def put(self, key: str, checked: Checked) -> None:
-        if self.writable:
-            path = self.folder / f"{key}.json"
-            write_atomic(path, dump_checked(checked).encode("utf-8"), durable=False)
-
-    def __len__(self) -> int:
-        return len(self._entries())
-
-    def keep_only(self, keys: Iterable[str]) -> None:
-        """Forget entries of files that no longer exist or changed."""
-        keep = set(keys)
-        for path in self._entries():
-            if path.stem not in keep:
-                path.unlink(missing_ok=True)
-
-    def _entries(self) -> list[Path]:
-        return list(self.folder.glob("*.json")) if self.folder.is_dir() else []
-
-
-def as_text(writer: Callable[[TextIO], None]) -> Callable[[BinaryIO], None]:
-    """A writer of UTF-8 text (``\\n`` line ends on every system) for :func:`write_atomic`."""
-
-    def write(out: BinaryIO) -> None:
-        text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
-        writer(text)
-        text.flush()
-        text.detach()  # the file stays open for write_atomic
-
-    return write
-
-
-Data = bytes | Callable[[BinaryIO], None]
-
-
-def write_atomic(path: Path, data: Data, *, durable: bool = True) -> None:
-    """Readers see the old file or the new one, never a part; a failure leaves no litter.
-
-    ``data`` is the content, or a function that writes it to the file it is given.
-    ``durable`` waits until the data is on disk (not needed for a cache).
-    """
-    write_together([(path, data)], durable=durable)
-
-
-def write_together(
-    files: Sequence[tuple[Path, Data]], *, durable: bool = True, stage_in: Path | None = None
-) -> None:
-    """Like :func:`write_atomic` for several files that belong together: every one is
-    written in full first, and only then are they moved into place, in order. So a failure
-    while writing (a full disk, a read-only folder) changes none.
-
-    Files are written in ``stage_in`` (default: beside each target), so that a build killed
-    at any moment leaves its temporary files there, never in ``content/``; only where the
-    target lies on another file system are they written beside it.
-    """
-    staged: list[tuple[Path, Path]] = []
-    path = files[0][0] if files else Path()
-    try:
-        for path, data in files:
-            staged.append((_stage(path, data, durable, stage_in or path.parent), path))
-        # Ctrl-C or SIGTERM wait until all are in place (kill -9 cannot be held back).
-        with _signals_held():
-            for index, (temporary, path) in enumerate(staged):
-                try:
-                    os.replace(temporary, path)
-                except OSError as exc:
-                    if exc.errno != errno.EXDEV:
-                        raise
-                    temporary.unlink()
-                    staged[index] = (_stage(path, files[index][1], durable, path.parent), path)
-                    os.replace(staged[index][0], path)
-    except OSError as exc:
-        # The target's name, never a temporary file's: that is the one the user knows.
-        message = f"cannot write: {exc.strerror or exc}"
-        raise PathError(printable(path.as_posix()), message) from None
-    finally:
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
-
-
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-@contextmanager
-def temporary_file(folder: Path, suffix: str) -> Iterator[Path]:
-    """An empty file of ours in ``folder``, removed afterwards whatever happens."""
-    handle, name = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=suffix)
-    os.close(handle)
-    try:
-        yield Path(name)
-    finally:
-        Path(name).unlink(missing_ok=True)
-
-
-def _stage(path: Path, data: Data, durable: bool, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        handle, name = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=f"-{path.name}")
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, str(path)) from None
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            if isinstance(data, bytes):
-                out.write(data)
-            else:
-                data(out)
-            out.flush()
-            if durable:
-                os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return temporary

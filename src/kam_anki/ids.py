@@ -6,14 +6,14 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from kam_anki.parse import find_id, heading_span, invisible, outline
+from kam_anki.characters import LINE_END, invisible
+from kam_anki.headings import find_id, heading_span, outline
 
 _GERMAN = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"}
 )
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _MAX_LENGTH = 60
-_LINE_END = re.compile(r"(\r\n|\r|\n)")
 
 
 def slugify(text: str) -> str:
@@ -61,7 +61,7 @@ def add_ids(
     lost: dict[str, str] = {}
     for card_id, question in sorted((known or {}).items()):
         lost.setdefault(question_key(question), card_id)
-    pieces = _LINE_END.split(text)  # [line, sep, line, sep, ..., line]
+    pieces = LINE_END.split(text)  # [line, sep, line, sep, ..., line]
     lines = [unicodedata.normalize("NFC", line) for line in pieces[0::2]]
     added: list[str] = []
     for heading in outline("\n".join(lines), allow_html=allow_html).headings:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kam_anki.errors import Diagnostic
+from kam_anki.notetype import Fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,7 @@ class Note:
     """A card as it goes into the package: rendered fields plus identity and time."""
 
     card_id: str
-    fields: tuple[str, ...]
+    fields: Fields
     tags: tuple[str, ...]
     deck: str
     mod: int = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 
@@ -48,6 +49,31 @@ BACK = f"""<div class="kam-card" lang="de">
 {{{{#Kapitel}}}}<div class="kapitel">{{{{Kapitel}}}}</div>{{{{/Kapitel}}}}
 {KEEP_SHORTENED_WORDS}
 </div>"""
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """A note's rendered fields (HTML) by meaning; :meth:`values` puts them in the note
+    type's order (:data:`FIELDS`), the one place that order is spelled out."""
+
+    question: str
+    answer: str
+    chapter: str
+    source: str
+
+    def values(self) -> tuple[str, str, str, str]:
+        """In the order of :data:`FIELDS`: Frage, Antwort, Kapitel, Quelle."""
+        return (self.question, self.answer, self.chapter, self.source)
+
+    @classmethod
+    def from_values(cls, values: Sequence[str]) -> Fields:
+        """The inverse of :meth:`values`; raises ValueError for the wrong number."""
+        question, answer, chapter, source = values
+        return cls(question, answer, chapter, source)
+
+    def by_name(self) -> dict[str, str]:
+        """By the note type's field names, as its templates use them."""
+        return dict(zip(FIELDS, self.values(), strict=True))
 
 
 @dataclass(frozen=True)

@@ -96,8 +96,8 @@ class PackageWriter:
                 self.config.notetype_id,
                 note.mod,
                 f" {' '.join(note.tags)} ",
-                "\x1f".join(note.fields),
-                note.fields[0],
+                "\x1f".join(note.fields.values()),
+                note.fields.question,  # Anki's sort field: the first
             )
         )
         self.cards.append((note_id + 1, note_id, deck_id, note.mod, self.count))

@@ -1,8 +1,10 @@
 """Markdown -> HTML for card fields: the one place MarkdownIt is configured; pure.
 
 Rendering also reports what validation needs to know about an answer (list items, images,
-raw HTML), from the same parse, so every answer is parsed once. :func:`blocks` gives the
-block structure of a whole file, as CommonMark reads it, for the parser.
+raw HTML), from the same parse. An answer's blocks come from its file's parse; only an
+answer whose file defines link references (or leaves a block open past it) is parsed again
+on its own. :func:`blocks` gives the block structure of a whole file, as CommonMark reads
+it, for the parser.
 
 HTML comments (``<!-- ... -->``) never reach a card, whether raw HTML is allowed or not:
 they are how an author comments something out.
@@ -199,7 +201,8 @@ def _after_blocks(allow_html: bool) -> list[Callable[[StateCore], None]]:
     return [rule for rule in _markdown(allow_html).core.ruler.getRules("") if rule not in skip]
 
 
-def render_answer(
+# One pass over the tokens of an answer, collecting what validation needs as it goes.
+def render_answer(  # noqa: C901
     markdown: str,
     *,
     allow_html: bool = False,

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from kam_anki.errors import ContentError, UsageError
+from kam_anki.errors import ContentError
 
 LOCK_NAME = "kam-anki.lock"
 _FORMAT = 1
@@ -110,38 +110,6 @@ def first_epoch(previous: State | None, now: int) -> int:
     if previous is not None and previous.epoch >= MIN_TIME:
         return previous.epoch
     return now
-
-
-def build_time(clock: float, source_date_epoch: str | None, previous: State | None) -> int:
-    """The time a build stamps changed cards with: the clock, or ``SOURCE_DATE_EPOCH`` for a
-    first build (no lock file yet) where it is set.
-
-    Later builds take the clock: a changed card must be newer than the learner's own edits.
-    Raises :class:`UsageError` for a value Anki could not take as an id base or that lies in
-    the future (its times would override learners' edits), and for a clock before 2001.
-    """
-    if int(clock) < MIN_TIME:
-        raise UsageError(
-            f"this machine's clock says {int(clock)} s since 1970, before 2001: "
-            "set the clock right before building"
-        )
-    if not source_date_epoch or previous is not None:
-        return int(clock)
-    value = source_date_epoch.strip()
-    if not value.isascii() or not value.isdigit():
-        raise UsageError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {value!r}")
-    seconds = int(value)
-    if seconds < MIN_TIME:
-        raise UsageError(
-            f"SOURCE_DATE_EPOCH={value} lies before 2001-09-09 ({MIN_TIME}): Anki's note ids are "
-            "made from it and would be invalid; use a real time, e.g. the last commit's"
-        )
-    if seconds > clock + CLOCK_SLACK:
-        raise UsageError(
-            f"SOURCE_DATE_EPOCH={value} lies in the future: times ahead of the clock would make "
-            "imports overwrite learners' own edits; use a time not later than now"
-        )
-    return seconds
 
 
 class Stamper:

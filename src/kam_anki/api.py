@@ -1,0 +1,250 @@
+"""The pipeline as one API: load the content, build it, write the outcome, add ids, preview.
+
+The command line (:mod:`kam_anki.cli`), ``watch`` and the tests all go through here. A deck
+can be built from a Python script the same way::
+
+    from pathlib import Path
+
+    from kam_anki import api
+
+    project = api.load(Path("content"), Path("build/kam.apkg"))
+    outcome = api.write(project)  # the package, the lock and the record of what was shipped
+    for card_id, question in outcome.result.changes.added:
+        print("new:", card_id, question)
+
+Everything a user can cause (bad content, a folder that cannot be written, a wrong clock)
+raises :class:`kam_anki.errors.KamError`; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from kam_anki import clock
+from kam_anki.build import Result, build
+from kam_anki.cache import CACHE_DIR
+from kam_anki.characters import decode
+from kam_anki.files import Content, read_bytes, read_content, read_issued, relative
+from kam_anki.history import ISSUED_NAME, dump_issued
+from kam_anki.ids import add_ids as add_ids_to_text
+from kam_anki.model import Assets, DeckConfig, Note, SourceFile
+from kam_anki.notetype import NoteType, default_notetype
+from kam_anki.output import (
+    DirectoryCache,
+    as_text,
+    temporary_file,
+    write_atomic,
+    write_together,
+    writing,
+)
+from kam_anki.parse import parse_file
+from kam_anki.state import Issued, dump_state, first_epoch, issued_by, merge_issued
+from kam_anki.workers import cores, jobs_for
+
+DEFAULT_OUTPUT = Path("build/kam.apkg")
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class Project:
+    """The content as read, with this build's time and where its outputs go.
+
+    ``output`` is the package; its folder holds the file cache and the record of what was
+    shipped (for a preview alone: the page, whose folder is read the same way).
+    """
+
+    content: Content
+    notetype: NoteType
+    output: Path
+    now: int
+
+    @property
+    def folder(self) -> Path:
+        return self.output.parent
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A build: its result, the notes when they were asked for, the written package's digest."""
+
+    result: Result
+    notes: tuple[Note, ...] = ()
+    sha256: str | None = None  # of the package, when one was written
+
+
+@dataclass(frozen=True)
+class IdsAdded:
+    """The ids :func:`add_ids` wrote into one file."""
+
+    path: Path
+    added: tuple[str, ...]
+    restored: tuple[str, ...]  # of those, ids the lock knew (a card coming back)
+
+
+def load(content_dir: Path, output: Path = DEFAULT_OUTPUT) -> Project:
+    """Read ``content_dir`` (deck settings, lock, Markdown, images) and take the time."""
+    content = read_content(content_dir)
+    return Project(content, default_notetype(), output, clock.now(content.previous))
+
+
+def check(project: Project, *, forget_removed: bool = False, keep_notes: bool = False) -> Outcome:
+    """Check, render and stamp in memory: the file cache is read, nothing is written.
+    ``keep_notes`` keeps the notes (with their times) for a preview."""
+    notes: list[Note] = []
+    result = _build(
+        project, sink=notes.append if keep_notes else None, forget_removed=forget_removed
+    )
+    return Outcome(result, tuple(notes))
+
+
+def write(project: Project, *, forget_removed: bool = False, keep_notes: bool = False) -> Outcome:
+    """Build and write the package, the lock and the record of what was shipped, as one
+    transaction: all three or none change; a failed build leaves the last good ones."""
+    from kam_anki.package import PackageWriter  # genanki: only a command that writes pays
+
+    content, folder, output = project.content, project.folder, project.output
+    notes: list[Note] = []
+    epoch = first_epoch(content.previous, project.now)
+    with (
+        writing(output, content.root) as scratch,
+        PackageWriter(content.config, project.notetype, epoch, scratch) as package,
+    ):
+        issued = read_issued(content.root, folder)
+        sink: Callable[[Note], None] = package.add
+        if keep_notes:
+            sink = _both(package.add, notes.append)
+        cache = DirectoryCache(folder / CACHE_DIR, writable=True)
+        result = _build(
+            project, sink=sink, forget_removed=forget_removed, issued=issued, cache=cache
+        )
+        shipped = merge_issued([issued, issued_by(result.state)])
+        notetype_mod = result.state.notetype.mod
+        # The package and the lock change together or not at all: all three are written in
+        # full in the output folder first. The record of what was shipped moves first
+        # (alone, it only makes a later build stamp anew), the package last (content/ may
+        # refuse the lock; the output folder just took a file).
+        write_together(
+            [
+                (folder / ISSUED_NAME, as_text(lambda out: dump_issued(shipped, out))),
+                (content.lock_path, as_text(lambda out: dump_state(result.state, out))),
+                (output, lambda out: package.write(out, notetype_mod, result.media)),
+            ],
+            stage_in=folder,
+        )
+        cache.keep_only(result.cache_keys)
+    with output.open("rb") as written:
+        digest = hashlib.file_digest(written, "sha256").hexdigest()
+    return Outcome(result, tuple(notes), digest)
+
+
+def package_bytes(
+    config: DeckConfig,
+    sources: Iterable[SourceFile],
+    now: int,
+    *,
+    scratch: Path,
+    assets: Assets | None = None,
+    jobs: int = 1,
+) -> tuple[bytes, Outcome]:
+    """A first build of content held in memory (no lock, no cache, nothing shipped before),
+    into package bytes, with its notes; ``scratch`` is a folder for the package's collection
+    while it fills. For scripts and tests that make content on the fly."""
+    from kam_anki.package import PackageWriter
+
+    notetype = default_notetype()
+    notes: list[Note] = []
+    with (
+        temporary_file(scratch, ".anki2") as path,
+        PackageWriter(config, notetype, now, path) as package,
+    ):
+        sink = _both(package.add, notes.append)
+        result = build(config, notetype, sources, None, now, assets=assets, jobs=jobs, sink=sink)
+        out = io.BytesIO()
+        package.write(out, result.state.notetype.mod, result.media)
+    return out.getvalue(), Outcome(result, tuple(notes))
+
+
+def write_preview(project: Project, outcome: Outcome, page: Path) -> None:
+    """The page with every card of ``outcome`` (built with ``keep_notes``), written atomically."""
+    from kam_anki.preview import render_preview
+
+    result = outcome.result
+    html = render_preview(
+        project.notetype,
+        outcome.notes,
+        result.places,
+        result.warnings,
+        title=project.content.config.name,
+        media=result.media,
+    )
+    write_atomic(page, html.encode("utf-8"))
+
+
+def add_ids(content_dir: Path) -> Iterator[IdsAdded]:
+    """Give every card heading without an id a readable one; yields each file as written.
+
+    Ids of removed cards stay taken: a new card must not take over an old note's reviews.
+    An id the lock knows but the content lacks comes back to a heading with its question.
+    """
+    content = read_content(content_dir)
+    allow_html = content.config.allow_html
+    raw = {path: read_bytes(path) for path in content.paths}
+    present: set[str] = set()
+    for path, data in raw.items():
+        name = relative(path, content_dir)
+        cards, _ = parse_file(SourceFile(name, decode(data, name)), allow_html=allow_html)
+        present.update(card.id for card in cards if card.id)
+    previous = content.previous
+    locked = {**previous.removed, **previous.cards} if previous is not None else {}
+    known = {card_id: stamp.question for card_id, stamp in locked.items() if card_id not in present}
+    taken = present | set(locked)
+    for path, data in raw.items():
+        bom = _BOM if data.startswith(_BOM) else b""
+        text, added = add_ids_to_text(data[len(bom) :].decode("utf-8"), taken, known, allow_html)
+        if added:
+            write_atomic(path, bom + text.encode("utf-8"))
+            restored = tuple(card_id for card_id in added if card_id in known)
+            taken.update(added)
+            for card_id in restored:
+                del known[card_id]
+            yield IdsAdded(path, tuple(added), restored)
+
+
+def _build(
+    project: Project,
+    *,
+    sink: Callable[[Note], None] | None,
+    forget_removed: bool,
+    issued: Issued | None = None,
+    cache: DirectoryCache | None = None,
+) -> Result:
+    """Check, render and stamp, with the file cache beside the output (read-only unless
+    ``cache`` is given) and what was shipped before (read unless ``issued`` is given)."""
+    content = project.content
+    if cache is None:
+        cache = DirectoryCache(project.folder / CACHE_DIR, writable=False)
+    return build(
+        content.config,
+        project.notetype,
+        content.sources(),
+        content.previous,
+        project.now,
+        assets=content.assets,
+        cache=cache,
+        forget_removed=forget_removed,
+        issued=issued if issued is not None else read_issued(content.root, project.folder),
+        jobs=jobs_for(cores(), content.markdown_bytes(), len(cache)),
+        sink=sink,
+    )
+
+
+def _both(first: Callable[[Note], None], second: Callable[[Note], None]) -> Callable[[Note], None]:
+    def both(note: Note) -> None:
+        first(note)
+        second(note)
+
+    return both

@@ -1,0 +1,187 @@
+"""Cards -> notes: one file's cards rendered, checked and turned into package notes.
+
+This is where a card becomes a note (:meth:`FileChecker.add`), and a removed card its
+tombstone (:func:`tombstone_note`). :func:`check_file` is the unit of work of a build, run in
+this process or in a worker (:mod:`kam_anki.workers`), and what the file cache keeps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from kam_anki.cache import FileCache
+from kam_anki.errors import Diagnostic
+from kam_anki.listcards import list_items, opted_in
+from kam_anki.media import is_image, media_name
+from kam_anki.model import Assets, Card, Checked, DeckConfig, ListItem, Note, Place, SourceFile
+from kam_anki.notetype import Fields
+from kam_anki.parse import read_cards
+from kam_anki.render import Answer, Blocks, render_answer, render_question, render_text
+from kam_anki.state import Stamp
+from kam_anki.tombstones import REMOVED_ANSWER, REMOVED_CHAPTER_FIELD, REMOVED_TAG, removed_deck
+
+_COUNT_HINT = re.compile(r"\((\d{1,3})\)[\s?.:!]*$")
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//")
+
+
+@dataclass(frozen=True, slots=True)
+class FileContext:
+    """What checking a file needs besides the file: shared by every file of a build."""
+
+    config: DeckConfig
+    assets: Assets
+    cache: FileCache | None
+
+
+@dataclass(slots=True)
+class FileChecker:
+    """Renders and checks the cards of one file, collecting notes, media and problems."""
+
+    context: FileContext
+    notes: list[Note] = field(default_factory=list)
+    cards: list[tuple[Place, str]] = field(default_factory=list)
+    media: dict[str, bytes] = field(default_factory=dict)
+    problems: list[Diagnostic] = field(default_factory=list)
+    items: list[tuple[ListItem, ...]] = field(default_factory=list)  # per card: its list cards
+
+    # A card becomes a note here: rendering, its checks and the note, in one place for
+    # a new kind of card to follow (a little over 50 lines for that).
+    def add(self, card: Card, parsed: Blocks | None) -> None:
+        config = self.context.config
+
+        def at(line: int) -> int:
+            return card.answer_line + line - 1
+
+        def image(src: str, line: int) -> str:
+            resolved, problem = self._resolve(card.path, unquote(src))
+            if problem:
+                self.problems.append(Diagnostic(card.path, at(line), "error", problem))
+                return src
+            data = self.context.assets.files[resolved]
+            name = media_name(resolved, data)
+            self.media[name] = data
+            return name
+
+        answer = render_answer(
+            card.answer,
+            allow_html=config.allow_html,
+            images=image,
+            parsed=parsed,
+            first=card.answer_line - 1,
+        )
+
+        def warn(line: int, message: str) -> None:
+            self.problems.append(Diagnostic(card.path, line, "warning", message))
+
+        hint = _COUNT_HINT.search(card.question)
+        if hint and int(hint.group(1)) != answer.top_level_items:
+            warn(
+                card.line,
+                f"question says ({hint.group(1)}) but the answer lists "
+                f"{answer.top_level_items} items",
+            )
+        for line in answer.empty_items:
+            warn(at(line), "empty list item")
+        if not config.allow_html:
+            for line in answer.raw_html:
+                warn(at(line), "raw HTML is shown as text (allow_html = true in deck.toml)")
+        question = render_question(card.question, allow_html=config.allow_html)
+        self.items.append(self._list_items(card, answer, question))
+        self.notes.append(
+            Note(
+                card_id=card.id,
+                fields=Fields(
+                    question=question,
+                    answer=answer.html,
+                    chapter=render_text(card.chapter),
+                    source=render_text(card.source),
+                ),
+                tags=config.tags,
+                deck=f"{config.name}::{card.chapter}",
+            )
+        )
+        self.cards.append((Place(card.id, card.path, card.line), card.question))
+
+    def _list_items(self, card: Card, answer: Answer, question: str) -> tuple[ListItem, ...]:
+        """The item cards of a card that opted in to list cards (none for the others)."""
+        config = self.context.config
+        if not opted_in(card, answer, config):
+            return ()
+        items, problem = list_items(card, answer, question, allow_html=config.allow_html)
+        if problem:
+            self.problems.append(Diagnostic(card.path, card.line, "error", problem))
+        return items
+
+    # One return per rule an image path must pass.
+    def _resolve(self, page: str, target: str) -> tuple[str, str | None]:  # noqa: PLR0911
+        """An image path relative to its Markdown file, checked to stay inside content/."""
+        if _URL_SCHEME.match(target):
+            return (
+                "",
+                f"image {target!r} is not a file: put it into content/ and link it relatively",
+            )
+        if target.startswith("/") or "\\" in target:
+            return "", f"image {target!r}: use a relative path with '/' inside content/"
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(page), target))
+        if path == ".." or path.startswith("../"):
+            return "", f"image {target!r} points outside content/"
+        if path in self.context.assets.escaping:
+            return "", f"image {target!r} is a symlink leading outside content/"
+        if not is_image(path):
+            return "", f"image {target!r}: not a PNG, JPEG, GIF, SVG or WebP file"
+        if path not in self.context.assets.files:
+            return "", f"image {target!r} not found (looked for content/{path})"
+        return path, None
+
+
+def note_digest(note: Note) -> str:
+    """Everything an import writes into the note: fields and tags (not the deck)."""
+    # Anki's own separators: they cannot occur inside a field or a tag.
+    payload = "\x1f".join(note.fields.values()) + "\x1e" + " ".join(note.tags)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def tombstone_note(config: DeckConfig, card_id: str, stamp: Stamp) -> Note:
+    return Note(
+        card_id=card_id,
+        fields=Fields(
+            question=render_question(stamp.question, allow_html=config.allow_html),
+            answer=REMOVED_ANSWER,
+            chapter=REMOVED_CHAPTER_FIELD,
+            source=render_text(f"#{card_id}"),
+        ),
+        tags=(*config.tags, REMOVED_TAG),
+        # Cards already in a collection stay where they are; a new learner finds these
+        # in a subdeck that says what they are.
+        deck=removed_deck(config),
+        mod=stamp.mod,
+    )
+
+
+def check_file(context: FileContext, source: SourceFile, key: str) -> Checked:
+    """Parse, render and check one file, or take it from the cache: the unit of work, in
+    this process or a worker."""
+    cache = context.cache
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        return cached
+    cards, answers, found = read_cards(source, allow_html=context.config.allow_html)
+    checker = FileChecker(context, problems=found)
+    for card, parsed in zip(cards, answers, strict=True):
+        checker.add(card, parsed)
+    checked = Checked(
+        tuple(checker.notes),
+        tuple(checker.cards),
+        checker.media,
+        tuple(checker.problems),
+        tuple(checker.items),
+    )
+    # Images tie a file to other files, and a file with errors is not built at all.
+    cacheable = "![" not in source.text and all(d.severity != "error" for d in checked.found)
+    if cache is not None and cacheable:
+        cache.put(key, checked)
+    return checked
