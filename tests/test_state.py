@@ -11,6 +11,7 @@ from helpers import git
 from kam_anki.clock import build_time
 from kam_anki.errors import UsageError
 from kam_anki.files import read_issued
+from kam_anki.history import extended_record, load_issued
 from kam_anki.state import (
     CLOCK_SLACK,
     REMOVED,
@@ -182,7 +183,22 @@ def test_every_version_in_the_locks_git_history_is_read_back(tmp_path: Path) -> 
         lock.write_text(out.getvalue())
         git(tmp_path, "add", "-A")
         git(tmp_path, "commit", "-q", "-m", str(number))
-    issued = read_issued(tmp_path, tmp_path / "build")
+    issued = read_issued(tmp_path, b"")
     assert issued.cards == {"a": Stamp("5", 200, "Frage a"), "b": Stamp("2", 200, "Frage b")}
     assert issued.notetype == Stamp("nt2", 200)
-    assert read_issued(tmp_path / "build", tmp_path / "build") == Issued()  # not a checkout
+    assert read_issued(tmp_path / "gone", b"") == Issued()  # no git to ask there
+
+
+def test_the_record_grows_by_what_is_newly_shipped_and_survives_a_bad_line() -> None:
+    first, _ = advance(None, stamps(a="1", b="2"), "nt", now=100)
+    record = extended_record(b"", Issued(), first)
+    assert len(record.splitlines()) == 3  # note type, a, b
+    assert load_issued(record).cards == {**first.cards}
+    unchanged = extended_record(record, load_issued(record), first)
+    assert unchanged == record
+    second, _ = advance(first, stamps(a="1", b="3"), "nt", now=200)
+    grown = extended_record(record + b'["a", "x", 9', load_issued(record), second)
+    assert grown.count(b"\n") == 5  # the broken end closed, then one line for b
+    shipped = load_issued(grown)
+    assert shipped.cards["b"] == Stamp("3", 200, "Frage b") and shipped.cards["a"].mod == 100
+    assert shipped.notetype == Stamp("nt", 100)

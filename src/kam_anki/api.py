@@ -28,8 +28,15 @@ from kam_anki import clock
 from kam_anki.build import Result, build
 from kam_anki.cache import CACHE_DIR
 from kam_anki.characters import decode
-from kam_anki.files import Content, read_bytes, read_content, read_issued, relative
-from kam_anki.history import ISSUED_NAME, dump_issued
+from kam_anki.files import (
+    Content,
+    read_bytes,
+    read_content,
+    read_issued,
+    read_record,
+    relative,
+)
+from kam_anki.history import ISSUED_NAME, extended_record
 from kam_anki.ids import add_ids as add_ids_to_text
 from kam_anki.model import Assets, DeckConfig, Note, SourceFile
 from kam_anki.notetype import NoteType, default_notetype
@@ -42,7 +49,7 @@ from kam_anki.output import (
     writing,
 )
 from kam_anki.parse import parse_file
-from kam_anki.state import Issued, dump_state, first_epoch, issued_by, merge_issued
+from kam_anki.state import Issued, dump_state, first_epoch
 from kam_anki.workers import cores, jobs_for
 
 DEFAULT_OUTPUT = Path("build/kam.apkg")
@@ -113,7 +120,8 @@ def write(project: Project, *, forget_removed: bool = False, keep_notes: bool = 
         writing(output, content.root) as scratch,
         PackageWriter(content.config, project.notetype, epoch, scratch) as package,
     ):
-        issued = read_issued(content.root, folder)
+        record = read_record(folder)
+        issued = read_issued(content.root, record)
         sink: Callable[[Note], None] = package.add
         if keep_notes:
             sink = _both(package.add, notes.append)
@@ -121,7 +129,6 @@ def write(project: Project, *, forget_removed: bool = False, keep_notes: bool = 
         result = _build(
             project, sink=sink, forget_removed=forget_removed, issued=issued, cache=cache
         )
-        shipped = merge_issued([issued, issued_by(result.state)])
         notetype_mod = result.state.notetype.mod
         # The package and the lock change together or not at all: all three are written in
         # full in the output folder first. The record of what was shipped moves first
@@ -129,7 +136,7 @@ def write(project: Project, *, forget_removed: bool = False, keep_notes: bool = 
         # refuse the lock; the output folder just took a file).
         write_together(
             [
-                (folder / ISSUED_NAME, as_text(lambda out: dump_issued(shipped, out))),
+                (folder / ISSUED_NAME, extended_record(record, issued, result.state)),
                 (content.lock_path, as_text(lambda out: dump_state(result.state, out))),
                 (output, lambda out: package.write(out, notetype_mod, result.media)),
             ],
@@ -236,7 +243,9 @@ def _build(
         assets=content.assets,
         cache=cache,
         forget_removed=forget_removed,
-        issued=issued if issued is not None else read_issued(content.root, project.folder),
+        issued=issued
+        if issued is not None
+        else read_issued(content.root, read_record(project.folder)),
         jobs=jobs_for(cores(), content.markdown_bytes(), len(cache)),
         sink=sink,
     )

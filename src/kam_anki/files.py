@@ -155,21 +155,24 @@ def read_state(root: Path) -> State | None:
     return load_state(read_bytes(lock), LOCK_NAME) if lock.is_file() else None
 
 
-def read_issued(root: Path, output_dir: Path) -> Issued:
+def read_record(output_dir: Path) -> bytes:
+    """The record of what the builds written to ``output_dir`` shipped (empty before the
+    first; see :mod:`kam_anki.history`)."""
+    try:
+        return (output_dir / ISSUED_NAME).read_bytes()
+    except OSError:
+        return b""
+
+
+def read_issued(root: Path, record: bytes) -> Issued:
     """Every card version shipped before, as far as this checkout can tell: the lock file's
     git history (the commits HEAD descends from, reverted ones too, and every commit any
-    reflog knows: reset, stashed, other branches) and the record of the builds written to
-    ``output_dir``."""
-    record = output_dir / ISSUED_NAME
-    try:
-        issued = load_issued(record.read_bytes())
-    except OSError:
-        issued = Issued()
+    reflog knows: reset, stashed, other branches) and the ``record`` beside the output."""
     return merge_issued(
         [
             from_lock_log(_lock_log(root, "HEAD"), lineage=True),
             from_lock_log(_lock_log(root, "--reflog", "--not", "HEAD"), lineage=False),
-            issued,
+            load_issued(record),
         ]
     )
 

@@ -9,20 +9,11 @@ every version of every card that was ever committed, whatever was reverted since
 from __future__ import annotations
 
 import json
-from typing import Any, TextIO
+from typing import Any
 
-from kam_anki.state import (
-    REMOVED,
-    Issued,
-    Stamp,
-    dump_table,
-    load_stamp,
-    load_table,
-    merge_issued,
-)
+from kam_anki.state import REMOVED, Issued, Stamp, State, load_stamp, merge_issued, newest
 
-ISSUED_NAME = ".kam-anki-issued.json"
-_FORMAT = 1
+ISSUED_NAME = ".kam-anki-issued.jsonl"
 _CARD_LINE = '+  "'
 _NOTETYPE_LINE = '+ "notetype": '
 
@@ -50,22 +41,47 @@ def from_lock_log(log: str, *, lineage: bool) -> Issued:
     return merge_issued([Issued(cards, None, live), *notetypes])
 
 
-def dump_issued(issued: Issued, out: TextIO) -> None:
-    notetype = issued.notetype
-    head = json.dumps({"digest": notetype.digest, "mod": notetype.mod}) if notetype else "null"
-    out.write(f'{{\n "format": {_FORMAT},\n "notetype": {head},\n')
-    dump_table(out, "cards", issued.cards)
-    out.write("\n}\n")
+def extended_record(record: bytes, before: Issued, state: State) -> bytes:
+    """The record with a line for each stamp ``state`` ships that ``before`` does not hold
+    yet: one JSON array a stamp, ``[id, digest, mod, question]`` ("" is the note type's id).
+    The record only ever grows by these lines, and its old bytes are kept as they are, so a
+    build after one edit adds one line and formats nothing else."""
+    stamps = {"": state.notetype, **state.cards, **state.removed}
+    known = {"": before.notetype, **before.cards}
+    lines = "".join(
+        json.dumps([key, stamp.digest, stamp.mod, stamp.question], ensure_ascii=False) + "\n"
+        for key, stamp in stamps.items()
+        if known.get(key) != stamp
+    )
+    if record and not record.endswith(b"\n"):
+        record += b"\n"  # a hand-edited end: never glue a line onto it
+    return record + lines.encode("utf-8")
 
 
 def load_issued(raw: bytes) -> Issued:
-    """The record beside the output; an unreadable one counts as empty (it only ever makes
-    times later, never earlier, so losing it is the same as a fresh clone)."""
+    """The record beside the output, newest stamp per id. A line that cannot be read is
+    passed over; an unreadable record counts as empty: it only ever makes times later, so
+    losing it is the same as a fresh clone."""
+    text = raw.decode("utf-8", "replace")
     try:
-        data = json.loads(raw.decode("utf-8"))
-        if data.get("format") != _FORMAT:
-            return Issued()
-        notetype = data["notetype"]
-        return Issued(load_table(data["cards"]), load_stamp(notetype) if notetype else None)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return Issued()
+        rows: Any = json.loads("[" + ",".join(text.split("\n")[:-1]) + "]")
+    except ValueError:  # one bad line: read them one by one
+        rows = []
+        for line in text.split("\n"):
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                continue
+    cards: dict[str, Stamp] = {}
+    notetype: Stamp | None = None
+    for row in rows:
+        try:
+            key, digest, mod, question = row
+            stamp = load_stamp({"digest": digest, "mod": mod, "question": question})
+        except (ValueError, KeyError, TypeError):
+            continue
+        if key == "":
+            notetype = newest(notetype, stamp)
+        elif key not in cards or stamp.mod > cards[key].mod:
+            cards[str(key)] = stamp
+    return Issued(cards, notetype)
