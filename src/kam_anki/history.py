@@ -11,7 +11,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kam_anki.state import REMOVED, Issued, Stamp, State, load_stamp, merge_issued, newest
+from kam_anki.state import (
+    REMOVED,
+    Issued,
+    Stamp,
+    State,
+    load_stamp,
+    make_stamp,
+    merge_issued,
+    newest,
+)
 
 ISSUED_NAME = ".kam-anki-issued.jsonl"
 _CARD_LINE = '+  "'
@@ -77,7 +86,7 @@ def load_issued(raw: bytes) -> Issued:
     for row in rows:
         try:
             key, digest, mod, question = row
-            stamp = load_stamp({"digest": digest, "mod": mod, "question": question})
+            stamp = make_stamp(digest, mod, question)
         except (ValueError, KeyError, TypeError):
             continue
         if key == "":

@@ -249,7 +249,12 @@ def load_state(raw: bytes, path: str) -> State:
 
 def load_stamp(value: Mapping[str, Any]) -> Stamp:
     """One stamp as :func:`dump_table` writes it; raises ValueError, KeyError or TypeError."""
-    return Stamp(str(value["digest"]), _int(value["mod"]), str(value.get("question", "")))
+    return make_stamp(value["digest"], value["mod"], value.get("question", ""))
+
+
+def make_stamp(digest: Any, mod: Any, question: Any) -> Stamp:
+    """A stamp from values read back; raises ValueError for an impossible time."""
+    return Stamp(str(digest), _int(mod), str(question))
 
 
 def load_table(table: Mapping[str, Any]) -> dict[str, Stamp]:
