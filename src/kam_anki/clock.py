@@ -20,7 +20,7 @@ def now(previous: State | None) -> int:
 
 def build_time(clock: float, source_date_epoch: str | None, previous: State | None) -> int:
     """The time a build stamps changed cards with: the clock, or ``SOURCE_DATE_EPOCH`` for a
-    first build (no lock file yet) where it is set (and is checked wherever it is set).
+    first build (no lock file yet) where it is set.
 
     Later builds take the clock: a changed card must be newer than the learner's own edits.
     Raises :class:`UsageError` for a value Anki could not take as an id base or that lies in
@@ -31,9 +31,8 @@ def build_time(clock: float, source_date_epoch: str | None, previous: State | No
             f"this machine's clock says {int(clock)} s since 1970, before 2001: "
             "set the clock right before building"
         )
-    if not source_date_epoch:
+    if not source_date_epoch or previous is not None:
         return int(clock)
-    # Checked even where a lock file makes it unused: a wrong value is wrong either way.
     value = source_date_epoch.strip()
     if not value.isascii() or not value.isdigit():
         raise UsageError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {value!r}")
@@ -48,7 +47,7 @@ def build_time(clock: float, source_date_epoch: str | None, previous: State | No
             f"SOURCE_DATE_EPOCH={value} lies in the future: times ahead of the clock would make "
             "imports overwrite learners' own edits; use a time not later than now"
         )
-    return seconds if previous is None else int(clock)
+    return seconds
 
 
 def clock_warnings(
