@@ -22,9 +22,8 @@ from typing import Any
 
 # anki.collection must be imported before anki.cards (circular import otherwise).
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
-from click.testing import CliRunner
 
-from kam_anki.cli import main
+from helpers import kam
 from kam_anki.notetype import FIELDS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -191,7 +190,7 @@ class Side:
 
 
 def build_deck(content: Path, output: Path) -> None:
-    result = CliRunner().invoke(main, ["build", "--content", str(content), "-o", str(output)])
+    result = kam(["build", "--content", str(content), "-o", str(output)])
     assert result.exit_code == 0, result.output
 
 

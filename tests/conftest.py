@@ -7,12 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from hypothesis import settings
 
 from card_layout import HARD_CARDS, Side, anki_sides, build_deck
-from helpers import CHAPTER_FILE, CONTENT, Build, Repo, copy_content, git
-from kam_anki.cli import main
+from helpers import CHAPTER_FILE, CONTENT, Build, Repo, copy_content, git, kam
 from kam_anki.state import LOCK_NAME
 
 # CI (``.ci/run`` sets CI=true) runs the full property tests; locally a quick pass
@@ -49,9 +48,7 @@ def build(content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Bui
             monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
         else:
             monkeypatch.setenv("SOURCE_DATE_EPOCH", str(now))
-        result = CliRunner().invoke(
-            main, ["build", "--content", str(content), "-o", str(tmp_path / "kam.apkg"), *args]
-        )
+        result = kam(["build", "--content", str(content), "-o", str(tmp_path / "kam.apkg"), *args])
         assert result.exit_code == expect, result.output
         return result
 

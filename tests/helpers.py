@@ -8,8 +8,9 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,8 @@ ITEM_CARDS = {
 }
 SHIPPED_CARDS = SEED_CARDS + sum(ITEM_CARDS.values())
 CHAPTER_FILE = "key-account-management.md"
+# The program as a user starts it, in a process of its own (signals, pipes, watch).
+KAM_ANKI = (sys.executable, "-m", "kam_anki")
 _LIST_CLASSES = re.compile(r" \.(?:liste|folge)\}")
 
 
@@ -50,6 +53,15 @@ def copy_content(target: Path, *, list_cards: bool = False) -> Path:
 
 
 Build = Callable[..., Result]
+
+
+def kam(
+    args: Sequence[str | os.PathLike[str]], env: Mapping[str, str | None] | None = None
+) -> Result:
+    """``kam-anki ARGS`` run in this process: the one way tests call the command line in
+    process (see :data:`KAM_ANKI` for a process of its own). Stdout and stderr are kept
+    apart in the result (``.stdout``, ``.stderr``) and together in ``.output``."""
+    return CliRunner().invoke(main, [os.fspath(arg) for arg in args], env=env)
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -97,8 +109,7 @@ class Repo:
         offset = -3600 + 60 * self.builds if clock is None else clock
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(time, "time", lambda: real() + offset)
-            result = CliRunner().invoke(
-                main,
+            result = kam(
                 ["build", "--content", str(self.root / "content"), "-o", str(self.apkg), *args],
             )
         assert result.exit_code == expect, result.output

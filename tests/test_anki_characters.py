@@ -12,13 +12,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from anki_helpers import import_apkg, open_collection
-from helpers import examples
-from kam_anki.cli import main
+from helpers import examples, kam
 
 # Each example imports into a new collection: a modest number by default, more with
 # HYPOTHESIS_PROFILE=ci.
@@ -85,7 +83,7 @@ def test_a_built_package_imports_into_anki_and_keeps_its_text(generated: Deck) -
             )
             (content / f"{number}.md").write_text(f"# C{chapter}\n\n{body}", encoding="utf-8")
         apkg = Path(folder, "k.apkg")
-        result = CliRunner().invoke(main, ["build", "--content", str(content), "-o", str(apkg)])
+        result = kam(["build", "--content", str(content), "-o", str(apkg)])
         assert "Traceback" not in result.output and "internal error" not in result.output
         event(f"exit {result.exit_code}")
         if result.exit_code != 0:

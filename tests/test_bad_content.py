@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from anki_helpers import import_apkg, open_collection
+from helpers import kam
 from kam_anki.cache import CACHE_DIR
-from kam_anki.cli import main
 from kam_anki.history import ISSUED_NAME
 from kam_anki.output import write_atomic
 
@@ -329,7 +328,7 @@ ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
 
 
 def run_build(content: Path, out: Path, *extra: str) -> tuple[int, list[str]]:
-    result = CliRunner().invoke(main, ["build", "--content", str(content), "-o", str(out), *extra])
+    result = kam(["build", "--content", str(content), "-o", str(out), *extra])
     prefix = content.as_posix()
     lines = [
         line.removeprefix(prefix + "/").removeprefix(prefix)
@@ -361,7 +360,7 @@ def test_bad_content_gives_message_exit_1_and_keeps_last_good_deck(
         assert (content / "kam-anki.lock").read_bytes() == lock
     assert sorted(os.listdir(out.parent)) == [CACHE_DIR, ISSUED_NAME, "kam.apkg"]
     assert os.listdir(scratch) == []
-    check = CliRunner().invoke(main, ["check", "--content", str(content)])
+    check = kam(["check", "--content", str(content)])
     assert check.exit_code == 1
 
 
@@ -388,7 +387,7 @@ def test_warnings_build_but_strict_check_fails(case: str, content: Path, tmp_pat
     code, lines = run_build(content, tmp_path / "kam.apkg")
     assert code == 0
     assert lines == sorted([*SHIPPED_WARNINGS, *expected])
-    strict = CliRunner().invoke(main, ["check", "--strict", "--content", str(content)])
+    strict = kam(["check", "--strict", "--content", str(content)])
     assert strict.exit_code == 1
 
 
@@ -433,7 +432,7 @@ def test_code_on_one_line_between_backticks_is_not_a_fence(content: Path, tmp_pa
     append(CARDS, "\n## Inline {#inline}\n\n```Beispiel```\n\n## Danach {#danach}\n\n- a\n")(
         content
     )
-    result = CliRunner().invoke(main, ["build", "--content", str(content), "-o", f"{tmp_path}/k"])
+    result = kam(["build", "--content", str(content), "-o", f"{tmp_path}/k"])
     assert result.exit_code == 0 and "10 cards: 2 added" in result.output
 
 
@@ -453,7 +452,7 @@ def test_a_lock_that_cannot_be_written_leaves_the_last_good_package(
         replace(source, target)
 
     monkeypatch.setattr(os, "replace", refuse_lock)
-    result = CliRunner().invoke(main, ["build", "--content", str(content), "-o", str(out)])
+    result = kam(["build", "--content", str(content), "-o", str(out)])
     assert result.exit_code == 1
     lock = (content / "kam-anki.lock").as_posix()
     assert f"{lock}: error: cannot write: Permission denied\n" == result.output

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from helpers import KAM_ANKI, kam
 from kam_anki import __version__
 from kam_anki.cache import CACHE_DIR
 from kam_anki.cli import main
 from kam_anki.history import ISSUED_NAME
 
+STOPPING = (signal.SIGTERM, signal.SIGHUP, signal.SIGALRM)
+
 
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args))
+    result = kam(list(args))
     return result.exit_code, result.output
 
 
@@ -27,9 +31,7 @@ def test_version_and_help_with_examples() -> None:
 
 
 def test_python_dash_m_runs_the_cli() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "kam_anki", "--version"], capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([*KAM_ANKI, "--version"], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == f"kam-anki, version {__version__}"
 
 
@@ -107,10 +109,25 @@ def test_ids_never_reuse_the_id_of_a_removed_card(content: Path, tmp_path: Path)
 
 @pytest.mark.parametrize("command", sorted(main.commands))
 def test_every_command_has_help_with_an_example(command: str) -> None:
-    result = CliRunner().invoke(main, [command, "--help"])
+    result = kam([command, "--help"])
     assert result.exit_code == 0
     assert "Example" in result.output and f"kam-anki {command}" in result.output
 
 
 def test_main_help_names_the_debug_switch() -> None:
-    assert "KAM_ANKI_DEBUG=1" in CliRunner().invoke(main, ["--help"]).output
+    assert "KAM_ANKI_DEBUG=1" in kam(["--help"]).output
+
+
+def test_the_command_line_leaves_its_host_process_alone(content: Path) -> None:
+    """A script or test runner that calls the click group keeps its own handlers; only the
+    program's entry (``kam-anki``, ``python -m kam_anki``) sets kam-anki's."""
+    handlers = {number: signal.getsignal(number) for number in STOPPING}
+    hook = sys.unraisablehook
+    assert kam(["check", "--content", content]).exit_code == 0
+    assert {number: signal.getsignal(number) for number in STOPPING} == handlers
+    assert sys.unraisablehook is hook
+
+
+def test_the_installed_program_starts_with_the_signal_handlers() -> None:
+    (script,) = entry_points(group="console_scripts", name="kam-anki")
+    assert script.value == "kam_anki.cli:run"

@@ -7,15 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from helpers import KAM_ANKI, kam
 from kam_anki.cache import CACHE_DIR
-from kam_anki.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,7 +21,7 @@ CARD = b"# K\n\n## Frage im M\xc3\xa4rz {#maerz}\n\n- Antwort\n"
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args), env=env)
+    result = kam(list(args), env=env)
     return result.exit_code, result.output
 
 
@@ -49,9 +46,7 @@ def test_a_file_name_that_is_not_utf8_is_named_escaped_and_exit_1(
 
 def _command(name: str, content: Path, out: Path, *extra: str) -> list[str]:
     return [
-        sys.executable,
-        "-m",
-        "kam_anki",
+        *KAM_ANKI,
         name,
         "--content",
         str(content),
@@ -138,54 +133,24 @@ def test_an_internal_error_shows_its_traceback_only_when_asked(
     assert "Traceback (most recent call last)" in output and "RuntimeError: a bug" in output
 
 
-NOBODY = 65534
+# Root may read and write anything, and CI runs as root: there the command runs without the
+# capabilities that override file permissions, as the same user (so it can still read its
+# own installation, wherever the clone lies) but held to the files' modes like anyone else.
+_DROP = "-dac_override,-dac_read_search"
 
 
 def invoke_unprivileged(workdir: Path, *args: str) -> tuple[int, str]:
-    """The command as an ordinary user would meet permissions, from ``workdir``.
-
-    Root may read and write anything, and CI runs as root: there the command runs in a
-    forked child that has become ``nobody``.
-    """
-    from kam_anki.cache import _code_version
-    from kam_anki.notetype import default_notetype
-
-    # What the command would read from the installation, read before the change of user.
-    _code_version()
-    default_notetype()
-    import kam_anki.build
-    import kam_anki.package  # noqa: F401
-
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child reports through the pipe
-        try:
-            os.close(reader)
-            os.chdir(workdir)
-            if os.geteuid() == 0:
-                os.setgroups([])
-                os.setgid(NOBODY)
-                os.setuid(NOBODY)
-            with open(writer, "w", encoding="utf-8") as report:
-                json.dump(invoke(*args), report)
-        finally:
-            os._exit(0)
-    os.close(writer)
-    with open(reader, encoding="utf-8") as report:
-        code, output = json.load(report)
-    os.waitpid(pid, 0)
-    return code, output
-
-
-@pytest.fixture
-def open_dir() -> Iterator[Path]:
-    """A folder that ``nobody`` can reach (pytest's own are private to their owner)."""
-    folder = Path(tempfile.mkdtemp(prefix="kam-anki-test-"))
-    folder.chmod(0o755)
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder)
+    """The command as an ordinary user would meet permissions, run from ``workdir``."""
+    command = [*KAM_ANKI, *args]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("root without setpriv (util-linux) cannot give up its file permissions")
+        command = [setpriv, f"--inh-caps={_DROP}", f"--bounding-set={_DROP}", *command]
+    done = subprocess.run(
+        command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    return done.returncode, done.stdout
 
 
 @pytest.mark.parametrize(
@@ -197,9 +162,9 @@ def open_dir() -> Iterator[Path]:
         ("read-only content folder", "content/kam-anki.lock: error: cannot write: "),
     ],
 )
-def test_permission_errors_name_the_users_path(case: str, expected: str, open_dir: Path) -> None:
-    content = shutil.copytree(REPO / "content", open_dir / "content")
-    build_dir = open_dir / "build"
+def test_permission_errors_name_the_users_path(case: str, expected: str, tmp_path: Path) -> None:
+    content = shutil.copytree(REPO / "content", tmp_path / "content")
+    build_dir = tmp_path / "build"
     assert invoke("build", "--content", str(content), "-o", str(build_dir / "kam.apkg"))[0] == 0
     good = (build_dir / "kam.apkg").read_bytes()
     (content / "key-account-management.md").write_text(
@@ -207,8 +172,6 @@ def test_permission_errors_name_the_users_path(case: str, expected: str, open_di
         + "\n## Neu {#neu}\n\n- a\n",
         encoding="utf-8",
     )
-    for folder in (open_dir, content, build_dir, build_dir / CACHE_DIR):
-        folder.chmod(0o777)
     if case == "unreadable Markdown":
         (content / "key-account-management.md").chmod(0)
     elif case == "unreadable folder":
@@ -219,7 +182,7 @@ def test_permission_errors_name_the_users_path(case: str, expected: str, open_di
         build_dir.chmod(0o555)
     else:
         content.chmod(0o555)
-    code, output = invoke_unprivileged(open_dir, "build", "-o", "build/kam.apkg")
+    code, output = invoke_unprivileged(tmp_path, "build", "-o", "build/kam.apkg")
     assert code == 1
     assert output.startswith(expected) and output.endswith("Permission denied\n"), output
     assert output.count("\n") == 1 and ".tmp" not in output and ".anki2" not in output
@@ -228,9 +191,9 @@ def test_permission_errors_name_the_users_path(case: str, expected: str, open_di
 
 SIGNAL_IN_A_FINALISER = """
 import signal, sys
-from kam_anki import cli
+from kam_anki import interrupts
 
-cli.main.callback()  # the handlers every command runs with
+interrupts.install()  # the handlers the program runs with
 
 
 class Finaliser:

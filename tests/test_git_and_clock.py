@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from anki_helpers import import_apkg, new_learner, notes_by_source, open_collection, scheduling
-from helpers import CHAPTER, Repo, git
-from kam_anki.cli import main
+from helpers import CHAPTER, Repo, git, kam
 
 CARD = "kam-zirkel-schritte-im-rahmen-der-realisierung-5"
 ORIGINAL = "- Erfolgsmessung\n"
@@ -164,13 +162,20 @@ def test_a_build_on_a_clock_an_hour_ahead_is_reported_by_every_later_build(
 def test_a_clock_ten_years_behind_still_moves_times_forward_and_says_so(
     repo: Repo, tmp_path: Path
 ) -> None:
-    learner = Learner(tmp_path / "learner.anki2", repo.apkg)
+    # The newest time in the lock is one this test stamps now, on the right clock (the shipped
+    # lock's times are days or years old, depending on the day the test runs).
     repo.edit(ORIGINAL, EDITED)
-    result = repo.build(clock=-10 * 365.25 * 86_400)
+    repo.build(clock=0)
+    learner = Learner(tmp_path / "learner.anki2", repo.apkg)
+    repo.edit(EDITED, "- Erfolgsmessung und Rückblick\n")
+    # Ten years (3652 d 12 h) behind, less half an hour: the seconds between the two builds
+    # never reach the next whole hour of the figure.
+    result = repo.build(clock=-10 * 365.25 * 86_400 + 1800)
     assert "1 changed" in result.output
-    assert "3652 d" in result.output and "this clock is behind" in result.output
+    assert "lie up to 3652 d 11 h ahead" in result.output, result.output
+    assert "this clock is behind" in result.output
     assert learner.imports(repo.apkg).updated
-    assert "<li>Erfolgsmessung und Review</li>" in learner.answer()
+    assert "<li>Erfolgsmessung und Rückblick</li>" in learner.answer()
 
 
 @pytest.mark.parametrize(
@@ -180,8 +185,7 @@ def test_source_date_epoch_that_anki_cannot_take_is_a_usage_error(
     value: str, content: Path, tmp_path: Path
 ) -> None:
     (content / "kam-anki.lock").unlink()  # SOURCE_DATE_EPOCH only sets a first build's time
-    result = CliRunner().invoke(
-        main,
+    result = kam(
         ["build", "--content", str(content), "-o", str(tmp_path / "out" / "kam.apkg")],
         env={"SOURCE_DATE_EPOCH": value},
     )
@@ -196,7 +200,7 @@ def test_a_lock_with_epoch_zero_gets_ids_anki_accepts(content: Path, tmp_path: P
     lock = content / "kam-anki.lock"
     lock.write_text(lock.read_text().replace('"epoch": 1795787956', '"epoch": 0'))
     out = tmp_path / "kam.apkg"
-    result = CliRunner().invoke(main, ["build", "--content", str(content), "-o", str(out)])
+    result = kam(["build", "--content", str(content), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "the lock's epoch 0 is no valid base for Anki's note ids" in result.output
     col = open_collection(tmp_path / "fresh.anki2")

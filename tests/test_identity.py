@@ -3,19 +3,21 @@ lost ids and renamed ids, checked through the CLI and in the Anki engine."""
 
 from __future__ import annotations
 
+import re
 import sys
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from anki_helpers import import_apkg, open_collection
-from helpers import examples
-from kam_anki.cli import main
+from helpers import examples, kam
+from kam_anki import headings
 from kam_anki.headings import find_id, heading_span
 
 SPACES = [chr(c) for c in range(0x10000) if unicodedata.category(chr(c)) == "Zs"]
@@ -42,7 +44,7 @@ DECK = 'name = "T"\ndeck_id = 11\nnotetype_id = 12\n'
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), env={"SOURCE_DATE_EPOCH": "1700000000"})
+    return kam(list(args), env={"SOURCE_DATE_EPOCH": "1700000000"})
 
 
 def battery_deck(content: Path, heading: str, answer: str = "Antwort") -> Path:
@@ -198,7 +200,12 @@ class Counting(str):
     def __getitem__(self, key: Any) -> str:
         span = len(range(*key.indices(len(self)))) if isinstance(key, slice) else 1
         Counting.work += span
-        return str.__getitem__(self, key)
+        return Counting(str.__getitem__(self, key))
+
+    def __iter__(self) -> Iterator[str]:
+        for char in str.__iter__(self):
+            Counting.work += 1
+            yield char
 
     def find(self, sub: str, start: Any = 0, end: Any = sys.maxsize) -> int:
         found = str.find(self, sub, start, end)
@@ -211,7 +218,36 @@ class Counting(str):
         return found
 
 
-UNITS = ["{#", "{", "#", "} {#a", "}", " ", "\u200b", "{#a}", "{ #", "a-", "\u0430"]
+UNITS = [
+    "{#",
+    "{",
+    "#",
+    "} {#a",
+    "}",
+    " ",
+    "\t",
+    " .",
+    ".",
+    "\u200b",
+    "{#a}",
+    "{ #",
+    "a-",
+    "\u0430",
+]
+# What reads a heading line: each may only look at it through the counted methods above.
+# A regular expression reads the buffer directly, uncounted, and may go back over it.
+SCANNERS = [find_id, heading_span, headings._classes_start, headings._skip_invisible]
+
+
+def test_reading_an_id_uses_no_regular_expression_but_an_anchored_marker() -> None:
+    for function in SCANNERS:
+        patterns = {
+            name
+            for name in function.__code__.co_names
+            if isinstance(getattr(headings, name, None), re.Pattern)
+        }
+        # The marker: at most 3 blanks and 2 hashes from the start, then one character.
+        assert patterns <= {"_MARKER"}, (function.__name__, patterns)
 
 
 @settings(max_examples=examples(60), deadline=None)

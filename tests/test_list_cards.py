@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
-
 from anki_helpers import (
     first_sync,
     import_apkg,
@@ -20,8 +18,7 @@ from anki_helpers import (
     sync,
     sync_server,
 )
-from helpers import CHAPTER_FILE, SHIPPED_CARDS, Build, Repo, edit, git
-from kam_anki.cli import main
+from helpers import CHAPTER_FILE, SHIPPED_CARDS, Build, Repo, edit, git, kam
 from kam_anki.listcards import list_items
 from kam_anki.model import Card
 from kam_anki.render import render_answer
@@ -160,8 +157,7 @@ def test_check_and_dry_run_count_item_cards_and_write_nothing(
 ) -> None:
     lock = (list_content / "kam-anki.lock").read_bytes()
     edit(list_content / CHAPTER_FILE, "- Erfolgsmessung", "- Erfolgsmessung\n- Lessons learned")
-    runner = CliRunner()
-    checked = runner.invoke(main, ["check", "--content", str(list_content)])
+    checked = kam(["check", "--content", str(list_content)])
     assert checked.exit_code == 0 and f"{SHIPPED_CARDS + 1} cards ok" in checked.output
     result = build("--dry-run")
     assert "+ kam-zirkel-schritte-im-rahmen-der-realisierung-5/6: Lessons learned" in result.output
@@ -175,7 +171,7 @@ DECK = 'name = "T"\ndeck_id = 11\nnotetype_id = 12\n'
 def run(content: Path, *args: str) -> Any:
     """``args`` in ``content``'s folder: nothing from the working folder's build/ counts."""
     output = ["-o", str(content.parent / "t.apkg")] if args[0] == "build" else []
-    return CliRunner().invoke(main, [*args, "--content", str(content), *output])
+    return kam([*args, "--content", str(content), *output])
 
 
 def test_deck_wide_rule_takes_answers_that_are_one_long_list(tmp_path: Path) -> None:

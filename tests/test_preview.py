@@ -12,12 +12,10 @@ import pytest
 
 # anki.collection must be imported before anki.cards (circular import otherwise).
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
-from click.testing import CliRunner
 
 from card_layout import ARTIFACTS, REPO, contrast, luminance, measurements
 from chromium import run_chromium
-from helpers import ITEM_CARDS, SHIPPED_CARDS
-from kam_anki.cli import main
+from helpers import ITEM_CARDS, SHIPPED_CARDS, kam
 from kam_anki.errors import Diagnostic
 from kam_anki.model import Note, Place
 from kam_anki.notetype import BACK, FIELDS, FRONT, Fields, default_notetype
@@ -138,12 +136,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("preview")
     content = workdir / "content"
     shutil.copytree(REPO / "content", content)
-    runner = CliRunner()
     for args in (
         ["build", "--content", str(content), "-o", str(workdir / "kam.apkg")],
         ["preview", "--content", str(content), "-o", str(workdir / "preview.html")],
     ):
-        result = runner.invoke(main, args)
+        result = kam(args)
         assert result.exit_code == 0, result.output
     return workdir
 
@@ -283,9 +280,7 @@ def test_preview_command_opens_the_page(
 
     monkeypatch.setattr("webbrowser.open", fake_open)
     output = tmp_path / "out" / "p.html"
-    result = CliRunner().invoke(
-        main, ["preview", "--content", str(built / "content"), "-o", str(output), "--open"]
-    )
+    result = kam(["preview", "--content", str(built / "content"), "-o", str(output), "--open"])
     assert result.exit_code == 0, result.output
     assert opened == [output.resolve().as_uri()]
     assert f"{SHIPPED_CARDS} cards" in result.output
@@ -296,7 +291,7 @@ def test_preview_reports_content_errors_and_writes_nothing(tmp_path: Path) -> No
     shutil.copytree(REPO / "content", content)
     (content / "broken.md").write_text("# K\n\n## Frage ohne Antwort {#leer}\n", encoding="utf-8")
     output = tmp_path / "p.html"
-    result = CliRunner().invoke(main, ["preview", "--content", str(content), "-o", str(output)])
+    result = kam(["preview", "--content", str(content), "-o", str(output)])
     assert result.exit_code == 1
     assert "broken.md:3: error" in result.output
     assert not output.exists()
@@ -348,7 +343,7 @@ def test_a_card_that_leaves_html_open_never_breaks_the_page(tmp_path: Path) -> N
         f"# Kapitel\n\n{cards}## Zuletzt {{#zuletzt}}\n\n- ganz\n- heil\n", encoding="utf-8"
     )
     page = tmp_path / "preview.html"
-    result = CliRunner().invoke(main, ["preview", "--content", str(content), "-o", str(page)])
+    result = kam(["preview", "--content", str(content), "-o", str(page)])
     assert result.exit_code == 0, result.output
     total = len(UNCLOSED) + 1
     found = _preview_in_browser(page, "#dark")

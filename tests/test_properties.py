@@ -11,14 +11,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import examples
+from helpers import examples, kam
 from kam_anki.api import package_bytes
 from kam_anki.characters import decode
-from kam_anki.cli import main
 from kam_anki.errors import ContentError
 from kam_anki.model import Assets, DeckConfig, SourceFile
 from kam_anki.notetype import default_notetype
@@ -179,8 +177,7 @@ def built_digest(order: list[str]) -> str:
             card = f"karte-{sorted(order).index(name)}"
             (content / name).parent.mkdir(exist_ok=True)
             (content / name).write_text(f"# K {card}\n\n## Frage {card} {{#{card}}}\n\n- {card}\n")
-        result = CliRunner().invoke(
-            main,
+        result = kam(
             ["build", "--content", str(content), "-o", f"{folder}/k.apkg"],
             env={"SOURCE_DATE_EPOCH": "1700000000"},
         )

@@ -8,14 +8,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from anki_helpers import import_apkg, open_collection, text_lines
-from helpers import CONTENT, ITEM_CARDS, REPO, SEED_CARDS, SHIPPED_APKG, SHIPPED_CARDS
+from helpers import CONTENT, ITEM_CARDS, KAM_ANKI, REPO, SEED_CARDS, SHIPPED_APKG, SHIPPED_CARDS
 
 SEED = Path(__file__).with_name("seed.txt")
 BULLET = re.compile(r"^[-•]\s+")
@@ -105,7 +104,7 @@ def test_answer_lists_are_html_lists_in_anki(tmp_path: Path) -> None:
 def _build_in(directory: Path, env: dict[str, str]) -> bytes:
     shutil.copytree(CONTENT, directory / "content")
     subprocess.run(
-        [sys.executable, "-m", "kam_anki", "build"],
+        [*KAM_ANKI, "build"],
         cwd=directory,
         env=env,
         check=True,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from anki_helpers import import_apkg, open_collection
-from kam_anki.cli import main
+from helpers import kam
 
 
 def small_deck(tmp_path: Path, markdown: str, *, allow_html: bool = False) -> Path:
@@ -23,7 +23,7 @@ def small_deck(tmp_path: Path, markdown: str, *, allow_html: bool = False) -> Pa
 
 
 def build(content: Path, apkg: Path) -> Result:
-    return CliRunner().invoke(main, ["build", "--content", str(content), "-o", str(apkg)])
+    return kam(["build", "--content", str(content), "-o", str(apkg)])
 
 
 def fields_in_anki(tmp_path: Path, apkg: Path) -> dict[str, list[str]]:
@@ -87,7 +87,7 @@ def test_a_comment_gives_no_raw_html_warning_and_check_reports_the_commented_car
     tmp_path: Path,
 ) -> None:
     content = small_deck(tmp_path, COMMENTED)
-    result = CliRunner().invoke(main, ["check", "--strict", "--content", str(content)])
+    result = kam(["check", "--strict", "--content", str(content)])
     path = (content / "k.md").as_posix()
     assert result.exit_code == 1  # the warning counts under --strict
     assert result.output.count("warning:") == 1

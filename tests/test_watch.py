@@ -7,7 +7,6 @@ import queue
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import KAM_ANKI
 from kam_anki.files import is_source
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,13 +44,18 @@ def test_which_files_trigger_a_rebuild(name: str, counts: bool) -> None:
     assert is_source(name) is counts
 
 
+# Generous: a shared CI runner may be slow. How fast a rebuild is, is a benchmark's question
+# (benchmarks/run.py), not a test's.
+PATIENCE = 60.0
+
+
 class Watcher:
     """``kam-anki watch`` in a subprocess, its output collected line by line."""
 
     def __init__(self, content: Path, apkg: Path, page: Path, *, new_session: bool = False):
         env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
         env["PYTHONUNBUFFERED"] = "1"
-        command = [sys.executable, "-m", "kam_anki", "watch", "--content", str(content)]
+        command = [*KAM_ANKI, "watch", "--content", str(content)]
         command += ["-o", str(apkg), "--preview", str(page)]
         self.process = subprocess.Popen(
             command,
@@ -71,7 +76,7 @@ class Watcher:
             for line in self.process.stdout:
                 self.lines.put(line.rstrip("\n"))
 
-    def wait_for(self, text: str, timeout: float = 15) -> str:
+    def wait_for(self, text: str, timeout: float = PATIENCE) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -87,8 +92,8 @@ class Watcher:
     def stop(self) -> int:
         """Ctrl-C, as a user would press it."""
         self.process.send_signal(signal.SIGINT)
-        code = self.process.wait(timeout=5)
-        self.reader.join(timeout=5)
+        code = self.process.wait(timeout=PATIENCE)
+        self.reader.join(timeout=PATIENCE)
         while not self.lines.empty():
             self.seen.append(self.lines.get())
         return code
@@ -104,20 +109,20 @@ def watcher(tmp_path: Path) -> Iterator[tuple[Watcher, Path]]:
     finally:
         if running.process.poll() is None:
             running.process.kill()
-            running.process.wait(timeout=5)
+            running.process.wait(timeout=PATIENCE)
 
 
-def wait_until(changed: Callable[[], bool], timeout: float) -> float:
-    """Seconds until ``changed()`` held; fails after ``timeout``."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
+def wait_until(changed: Callable[[], bool], timeout: float = PATIENCE, what: str = "") -> None:
+    """Wait until ``changed()`` holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         if changed():
-            return time.monotonic() - started
-        time.sleep(0.005)
-    raise AssertionError(f"nothing changed within {timeout} s")
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{what or 'nothing'}: no change within {timeout} s")
 
 
-def test_a_save_rebuilds_deck_and_preview_within_a_second(
+def test_a_save_rebuilds_deck_and_preview(
     watcher: tuple[Watcher, Path],
 ) -> None:
     running, root = watcher
@@ -134,9 +139,7 @@ def test_a_save_rebuilds_deck_and_preview_within_a_second(
         card_file.read_text(encoding="utf-8").replace("Umsatz-/Projektziel", "Umsatzziel"),
         encoding="utf-8",
     )
-    took = wait_until(lambda: apkg.read_bytes() != first, timeout=5)
-    print(f"deck rebuilt {took:.3f} s after the save")
-    assert took < 1.0, f"rebuilt after {took:.2f} s"
+    wait_until(lambda: apkg.read_bytes() != first)
     running.wait_for("rebuilt in")
     text = page.read_text(encoding="utf-8")
     assert "Umsatzziel" in text and "Umsatz-/Projektziel" not in text
@@ -164,7 +167,7 @@ def test_an_error_is_shown_and_the_last_good_deck_stays(watcher: tuple[Watcher, 
     broken.write_text(
         "# Kapitel\n\n## Eine Frage mit Antwort {#mit-antwort}\n\nJetzt ja.\n", encoding="utf-8"
     )
-    wait_until(lambda: apkg.read_bytes() != good_deck, timeout=5)
+    wait_until(lambda: apkg.read_bytes() != good_deck)
     running.wait_for("rebuilt in")
     assert "Jetzt ja." in page.read_text(encoding="utf-8")
     assert running.stop() == 0
@@ -173,21 +176,19 @@ def test_an_error_is_shown_and_the_last_good_deck_stays(watcher: tuple[Watcher, 
 def test_ctrl_c_while_idle_ends_cleanly(watcher: tuple[Watcher, Path]) -> None:
     running, _ = watcher
     running.wait_for("watching")
-    started = time.monotonic()
     assert running.stop() == 0
-    assert time.monotonic() - started < 2
     assert running.seen[-1] == "stopped"
     assert not any("Traceback" in line for line in running.seen)
 
 
-def _deck_changes(apkg: Path, act: Callable[[], object]) -> float:
-    """Seconds from ``act`` until the deck's bytes changed."""
+def _deck_changes(apkg: Path, act: Callable[[], object], what: str) -> None:
+    """``act``, then wait until the deck's bytes changed."""
     before = apkg.read_bytes()
     act()
-    return wait_until(lambda: apkg.read_bytes() != before, timeout=5)
+    wait_until(lambda: apkg.read_bytes() != before, what=what)
 
 
-def test_every_change_a_build_would_see_rebuilds_within_a_second(
+def test_every_change_a_build_would_see_rebuilds(
     watcher: tuple[Watcher, Path],
 ) -> None:
     running, root = watcher
@@ -220,15 +221,12 @@ def test_every_change_a_build_would_see_rebuilds_within_a_second(
         ("a folder moved out again", lambda: (content / "zurueck").rename(outside / "weg")),
     ]
     for step, act in steps:
-        took = _deck_changes(apkg, act)
-        assert took < 1.0, f"{step}: rebuilt after {took:.2f} s"
+        _deck_changes(apkg, act, step)
         running.wait_for("rebuilt in")
     text = (root / "out/preview.html").read_text(encoding="utf-8")
     assert 'class="pv-item" id="card-am-anfang"' in text
     assert 'class="pv-item pv-removed" id="card-im-ordner"' in text  # its folder went away
-    started = time.monotonic()
     assert running.stop() == 0
-    assert time.monotonic() - started < 1.0
     assert running.seen[-1] == "stopped"
     assert not any("Traceback" in line for line in running.seen)
 
@@ -271,7 +269,7 @@ def _large_content(folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("group", [False, True], ids=["to-watch", "to-process-group"])
-def test_sigterm_during_a_multi_process_rebuild_ends_watch_within_a_second(
+def test_sigterm_during_a_multi_process_rebuild_ends_watch_and_its_workers(
     tmp_path: Path, group: bool
 ) -> None:
     content = _large_content(tmp_path / "content")
@@ -279,27 +277,29 @@ def test_sigterm_during_a_multi_process_rebuild_ends_watch_within_a_second(
         out = tmp_path / f"out{attempt}"
         running = Watcher(content, out / "kam.apkg", out / "preview.html", new_session=group)
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + PATIENCE
             workers: set[int] = set()
             while not workers:  # the cold first build renders in worker processes
                 assert time.monotonic() < deadline and running.process.poll() is None
+                time.sleep(0.01)  # the build being waited for needs the CPU too
                 workers = _children(running.process.pid)
             if group:
                 os.killpg(running.process.pid, signal.SIGTERM)
             else:
                 running.process.send_signal(signal.SIGTERM)
-            started = time.monotonic()
-            running.process.wait(timeout=5)
-            assert time.monotonic() - started < 1.0, f"attempt {attempt}"
+            # It ends at once (no further build waits for it); a minute only for a slow runner.
+            running.process.wait(timeout=PATIENCE)
+            # It stopped the build where it was, not after it: nothing was written.
+            assert not (out / "kam.apkg").exists()
             assert not [pid for pid in workers if _alive(pid)], "orphaned workers"
-            running.reader.join(timeout=5)
+            running.reader.join(timeout=PATIENCE)
             output = "\n".join([*running.seen, *list(running.lines.queue)])
             assert "Traceback" not in output, output
             assert not list(out.glob(".*.tmp")) and not list(out.glob(".kam-anki-*"))
         finally:
             if running.process.poll() is None:
                 running.process.kill()
-                running.process.wait(timeout=5)
+                running.process.wait(timeout=PATIENCE)
 
 
 def test_a_file_name_that_is_not_utf8_is_named_and_the_last_good_deck_stays(
@@ -318,7 +318,7 @@ def test_a_file_name_that_is_not_utf8_is_named_and_the_last_good_deck_stays(
     running.wait_for("build failed")
     assert apkg.read_bytes() == good
     os.rename(latin1, content / "märz.md")
-    wait_until(lambda: apkg.read_bytes() != good, timeout=5)
+    wait_until(lambda: apkg.read_bytes() != good, timeout=PATIENCE)
     running.wait_for("rebuilt in")
     assert running.stop() == 0
     assert not any("Traceback" in line or "internal error" in line for line in running.seen)

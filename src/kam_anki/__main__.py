@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from kam_anki.cli import main
+from kam_anki.cli import run
 
-main()
+run()

@@ -1,5 +1,6 @@
 """The command line: parses arguments, calls :mod:`kam_anki.api` and prints; errors become
-messages in one place (:func:`_run`). Sets the signal handlers of a command."""
+messages in one place (:func:`_run`). :func:`run`, the program's entry, sets its signal
+handlers."""
 
 from __future__ import annotations
 
@@ -127,9 +128,15 @@ An internal error (a bug) is reported in one line; {DEBUG}=1 shows its traceback
 @click.version_option(__version__, prog_name="kam-anki")
 def main() -> None:
     """Keep an Anki deck as plain Markdown: a reproducible .apkg whose notes update in place."""
-    # A terminated build (or one whose terminal closed) cleans up like an interrupted one
-    # (Ctrl-C): no scratch or half-written files; a watch stops.
+
+
+def run() -> None:
+    """The program (``kam-anki``, ``python -m kam_anki``): a terminated build (or one whose
+    terminal closed) cleans up like an interrupted one (Ctrl-C): no scratch or half-written
+    files; a watch stops. The handlers are process-wide, so they are set here, where the
+    process is ours, and not in :func:`main`, which a host (a test runner) may call."""
     interrupts.install()
+    main()
 
 
 @main.command(epilog="\b\nExample:\n  kam-anki build --content content -o build/kam.apkg")

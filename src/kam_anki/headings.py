@@ -14,9 +14,8 @@ from kam_anki.errors import Diagnostic
 from kam_anki.render import COMMENT, Blocks, blocks
 
 CARD_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_NOT_ID = re.compile(r"[^a-z0-9-]")
+_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 _CLASS = re.compile(r"\.([a-z][a-z0-9-]*)")
-_CLASSES_START = re.compile(r"[ \t]+\.")  # where classes follow the id: {#id .liste}
 # Heading classes that opt a card into list cards (listcards.py) or out of the deck-wide rule.
 CLASSES = ("liste", "folge", "ohne-liste")
 _MARKER = re.compile(r" {0,3}(#{1,2})(?=[ \t]|$)")  # a heading line of level 1 or 2
@@ -31,6 +30,18 @@ class Attribute:
     bad: int  # the first character not allowed in an id, or -1
     trailing: int = -1  # the first visible character after a '{#...}' that is not last
     classes: str = ""  # what follows the id inside the braces: " .liste"
+
+
+def _classes_start(inside: str) -> int:
+    """Where classes follow the id in ``{#id .liste}``: the blanks before the first ``.``
+    that follows a blank, or the end. String searches, not a regular expression: a pattern
+    for a run of blanks before a dot would go over a long run again from each blank."""
+    dot = min((at for at in (inside.find(" ."), inside.find("\t.")) if at >= 0), default=-1)
+    if dot < 0:
+        return len(inside)
+    while dot > 0 and inside[dot - 1] in " \t":
+        dot -= 1
+    return dot
 
 
 def _skip_invisible_back(line: str, end: int, start: int = 0) -> int:
@@ -60,12 +71,11 @@ def find_id(line: str) -> Attribute | None:
         if marker >= 0 and line[marker : marker + 1] == "#":
             first = _skip_invisible(line, marker + 1, end - 1)
             last = _skip_invisible_back(line, end - 1, first)
-            classes = ""
-            split = _CLASSES_START.search(line, first, last)
-            if split is not None:
-                classes, last = line[split.start() : last], split.start()
-            bad = _NOT_ID.search(line, first, last)
-            return Attribute(opening, line[first:last], bad.start() if bad else -1, -1, classes)
+            inside = line[first:last]
+            split = _classes_start(inside)
+            card_id, classes = inside[:split], inside[split:]
+            bad = next((at for at, char in enumerate(card_id) if char not in _ID_CHARS), -1)
+            return Attribute(opening, card_id, first + bad if bad >= 0 else -1, -1, classes)
     # '{#...}' with something visible after it: id-like, but not at the end.
     opening = line.rfind("{#", 0, end)
     closing = line.find("}", opening, end) if opening >= 0 else -1
