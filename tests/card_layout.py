@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +29,11 @@ from helpers import kam
 from kam_anki.notetype import FIELDS
 
 REPO = Path(__file__).resolve().parent.parent
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# Screenshots for a person (and the README) to look at: outside the source tree, so that a
+# read-only checkout works; KAM_ANKI_ARTIFACTS names another folder.
+ARTIFACTS = Path(
+    os.environ.get("KAM_ANKI_ARTIFACTS") or Path(tempfile.gettempdir()) / "kam-anki-artifacts"
+)
 NIGHT = "nightMode night_mode"
 RESULTS_ID = "kam-results"
 

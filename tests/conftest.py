@@ -10,7 +10,6 @@ import pytest
 from click.testing import Result
 from hypothesis import settings
 
-from card_layout import HARD_CARDS, Side, anki_sides, build_deck
 from helpers import CHAPTER_FILE, CONTENT, Build, Repo, copy_content, git, kam
 from kam_anki.state import LOCK_NAME
 
@@ -65,25 +64,3 @@ def repo(tmp_path: Path) -> Repo:
     made.build()
     made.commit("first release")
     return made
-
-
-@pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Side], Path]:
-    """The shipped content, built into a package from a copy, then rendered by Anki."""
-    workdir = tmp_path_factory.mktemp("shipped")
-    content = workdir / "content"
-    shutil.copytree(CONTENT, content)
-    build_deck(content, workdir / "kam.apkg")
-    return anki_sides(workdir / "kam.apkg", workdir), workdir
-
-
-@pytest.fixture(scope="module")
-def hard(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Side], Path]:
-    """A card made to break layouts: huge compounds, nested lists, labels, a URL, code."""
-    workdir = tmp_path_factory.mktemp("hard")
-    content = workdir / "content"
-    content.mkdir()
-    shutil.copy(CONTENT / "deck.toml", content / "deck.toml")
-    (content / "hard.md").write_text(HARD_CARDS, encoding="utf-8")
-    build_deck(content, workdir / "kam.apkg")
-    return anki_sides(workdir / "kam.apkg", workdir), workdir

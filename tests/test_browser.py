@@ -14,6 +14,7 @@ import pytest
 
 from card_layout import (
     ARTIFACTS,
+    HARD_CARDS,
     REPO,
     WRAPPERS,
     Render,
@@ -25,13 +26,35 @@ from card_layout import (
     lay_out,
 )
 from chromium import run_chromium
-from helpers import SEED_CARDS, SHIPPED_CARDS
+from helpers import CONTENT, SEED_CARDS, SHIPPED_CARDS
 from kam_anki.notetype import default_notetype
 from webkit import WebKit, webkit
 
 PHONE = 375
 DESKTOP = 1280
 CSS = default_notetype().css
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Side], Path]:
+    """The shipped content, built into a package from a copy, then rendered by Anki."""
+    workdir = tmp_path_factory.mktemp("shipped")
+    content = workdir / "content"
+    shutil.copytree(CONTENT, content)
+    build_deck(content, workdir / "kam.apkg")
+    return anki_sides(workdir / "kam.apkg", workdir), workdir
+
+
+@pytest.fixture(scope="module")
+def hard(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Side], Path]:
+    """A card made to break layouts: huge compounds, nested lists, labels, a URL, code."""
+    workdir = tmp_path_factory.mktemp("hard")
+    content = workdir / "content"
+    content.mkdir()
+    shutil.copy(CONTENT / "deck.toml", content / "deck.toml")
+    (content / "hard.md").write_text(HARD_CARDS, encoding="utf-8")
+    build_deck(content, workdir / "kam.apkg")
+    return anki_sides(workdir / "kam.apkg", workdir), workdir
 
 
 def chromium_render(

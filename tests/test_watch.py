@@ -1,4 +1,5 @@
-"""``kam-anki watch``: a save in content/ rebuilds the deck and the preview within a second."""
+"""``kam-anki watch``: a save in content/ rebuilds the deck and the preview (how soon is
+measured in benchmarks/watch_latency.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from helpers import KAM_ANKI
 from kam_anki.files import is_source
+from kam_anki.output import TEMP_PREFIX
 
 REPO = Path(__file__).resolve().parent.parent
 CARD = "key-account-management.md"
@@ -294,8 +296,8 @@ def test_sigterm_during_a_multi_process_rebuild_ends_watch_and_its_workers(
             assert not [pid for pid in workers if _alive(pid)], "orphaned workers"
             running.reader.join(timeout=PATIENCE)
             output = "\n".join([*running.seen, *list(running.lines.queue)])
-            assert "Traceback" not in output, output
-            assert not list(out.glob(".*.tmp")) and not list(out.glob(".kam-anki-*"))
+            assert "Traceback" not in output, "\n" + output
+            assert not list(out.glob(".*.tmp")) and not list(out.glob(f"{TEMP_PREFIX}*"))
         finally:
             if running.process.poll() is None:
                 running.process.kill()

@@ -31,15 +31,16 @@ def _serve(context: FileContext, tasks: Connection, parents_ends: list[Connectio
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # held by the parent for the fork
-    while True:
-        try:
+    try:
+        while True:
             task = tasks.recv()
-        except EOFError:
-            return
-        try:
-            tasks.send((True, check_file(context, *task)))
-        except Exception as exc:  # a bug: raised in the parent, which reports it
-            tasks.send((False, exc))
+            try:
+                answer = (True, check_file(context, *task))
+            except Exception as exc:  # a bug: raised in the parent, which reports it
+                answer = (False, exc)
+            tasks.send(answer)
+    except (EOFError, OSError):  # the parent closed its end: it needs nothing more
+        return
 
 
 class _Workers:
@@ -110,12 +111,14 @@ class _Workers:
                 idle.append(pipe)
 
     def stop(self, *, finished: bool) -> None:
-        """Closed pipes end idle workers; after an interruption busy ones are ended too."""
+        """Closed pipes end idle workers; after an interruption busy ones are ended first
+        (so none is left to find its pipe closed in the middle of an answer)."""
+        if not finished:
+            for process in self.processes:
+                process.terminate()
         for pipe in self.pipes:
             pipe.close()
         for process in self.processes:
-            if not finished:
-                process.terminate()
             process.join()
 
 
