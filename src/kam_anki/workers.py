@@ -34,6 +34,7 @@ def _serve(context: FileContext, tasks: Connection, parents_ends: list[Connectio
     try:
         while True:
             task = tasks.recv()
+            answer: tuple[bool, Checked | Exception]
             try:
                 answer = (True, check_file(context, *task))
             except Exception as exc:  # a bug: raised in the parent, which reports it
