@@ -19,6 +19,23 @@ settings.register_profile("ci", print_blob=True)
 settings.register_profile("dev", max_examples=10)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
+# The files that make `pytest -m "not slow"` (the quick loop) slow, and why. CI runs all.
+SLOW = {
+    "test_desktop.py": "the real Anki desktop under Xvfb: minutes",
+    "test_browser.py": "Chromium and WebKitGTK, a browser per test",
+    "test_preview.py": "Chromium renders the preview page",
+    "test_watch.py": "watch processes, rebuilds of thousands of cards",
+    "test_killed_build.py": "a build killed at each file replacement, rebuilt each time",
+    "test_properties.py": "thousands of generated decks in CI",
+    "test_anki_characters.py": "a build and an Anki collection per generated deck",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in SLOW:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
