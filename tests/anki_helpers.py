@@ -216,6 +216,3 @@ def status_name(col: Any, auth: Any) -> str:
     """What the next sync needs, from local changes alone (no full sync after an import)."""
     status = col.sync_status(auth)
     return str(status.Required.Name(status.required))
-
-
-# One learner's story across many builds, step by step.

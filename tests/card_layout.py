@@ -28,7 +28,6 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 from helpers import kam
 from kam_anki.notetype import FIELDS
 
-REPO = Path(__file__).resolve().parent.parent
 # Screenshots for a person (and the README) to look at: outside the source tree, so that a
 # read-only checkout works; KAM_ANKI_ARTIFACTS names another folder.
 ARTIFACTS = Path(

@@ -32,6 +32,7 @@ ITEM_CARDS = {
 }
 SHIPPED_CARDS = SEED_CARDS + sum(ITEM_CARDS.values())
 CHAPTER_FILE = "key-account-management.md"
+NOTETYPE_ID = 1886530249  # the shipped deck's note type (content/deck.toml)
 # The program as a user starts it, in a process of its own (signals, pipes, watch).
 KAM_ANKI = (sys.executable, "-m", "kam_anki")
 _LIST_CLASSES = re.compile(r" \.(?:liste|folge)\}")
@@ -116,10 +117,7 @@ class Repo:
         return result
 
     def edit(self, old: str, new: str) -> None:
-        path = self.root / CHAPTER
-        text = path.read_text(encoding="utf-8")
-        assert old in text
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        edit(self.root / CHAPTER, old, new)
 
     def commit(self, message: str) -> None:
         git(self.root, "add", "-A")

@@ -15,7 +15,6 @@ import pytest
 from card_layout import (
     ARTIFACTS,
     HARD_CARDS,
-    REPO,
     WRAPPERS,
     Render,
     Side,
@@ -26,7 +25,7 @@ from card_layout import (
     lay_out,
 )
 from chromium import run_chromium
-from helpers import CONTENT, SEED_CARDS, SHIPPED_CARDS
+from helpers import CONTENT, REPO, SEED_CARDS, SHIPPED_CARDS
 from kam_anki.notetype import default_notetype
 from webkit import WebKit, webkit
 

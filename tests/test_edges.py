@@ -11,10 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import KAM_ANKI, kam
+from helpers import KAM_ANKI, REPO, kam
 from kam_anki.cache import CACHE_DIR
-
-REPO = Path(__file__).resolve().parent.parent
 
 LATIN1_NAME = b"m\xe4rz.md"  # "märz.md" from an old archive: not UTF-8
 CARD = b"# K\n\n## Frage im M\xc3\xa4rz {#maerz}\n\n- Antwort\n"

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from anki_helpers import import_apkg, new_learner, notes_by_source, scheduling
-from helpers import Build, edit
+from helpers import NOTETYPE_ID, Build, edit
 
-NOTETYPE_ID = 1886530249
 CARD = "kam-zirkel-schritte-im-rahmen-der-realisierung-5"
 
 

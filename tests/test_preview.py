@@ -13,9 +13,9 @@ import pytest
 # anki.collection must be imported before anki.cards (circular import otherwise).
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
-from card_layout import ARTIFACTS, REPO, contrast, luminance, measurements
+from card_layout import ARTIFACTS, contrast, luminance, measurements
 from chromium import run_chromium
-from helpers import ITEM_CARDS, SHIPPED_CARDS, kam
+from helpers import ITEM_CARDS, NOTETYPE_ID, REPO, SHIPPED_CARDS, kam
 from kam_anki.errors import Diagnostic
 from kam_anki.model import Note, Place
 from kam_anki.notetype import BACK, FIELDS, FRONT, Fields, default_notetype
@@ -27,7 +27,6 @@ from kam_anki.preview import (
     render_template,
 )
 
-NOTETYPE_ID = 1886530249
 STYLE = re.compile(r"^<style>.*?</style>", re.DOTALL)
 
 MEASURE = """

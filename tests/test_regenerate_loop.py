@@ -24,10 +24,9 @@ from anki_helpers import (
     sync,
     sync_server,
 )
-from helpers import Build, Repo, edit, git
+from helpers import NOTETYPE_ID, Build, Repo, edit, git
 from kam_anki import api, notetype
 
-NOTETYPE_ID = 1886530249
 CHAPTER = "key-account-management.md"
 
 

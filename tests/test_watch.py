@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import KAM_ANKI
+from helpers import KAM_ANKI, REPO
 from kam_anki.files import is_source
 from kam_anki.output import TEMP_PREFIX
 
-REPO = Path(__file__).resolve().parent.parent
 CARD = "key-account-management.md"
 
 
