@@ -136,10 +136,24 @@ class Heading:
 
 
 @dataclass(frozen=True, slots=True)
+class Subheading:
+    """A heading that structures no file: of level 3 or more, underlined, or inside a list
+    item or a block quote. It is part of whatever holds it (a card's answer, or text on
+    no card)."""
+
+    index: int  # 0-based line
+    text: str  # as written, without the '#' marks
+    level: int
+    inside: str  # "" at the left margin, "setext", or the container's token type
+    opened: int  # the 0-based line of that container, or of the heading itself
+
+
+@dataclass(frozen=True, slots=True)
 class Outline:
     headings: list[Heading]  # the top-level ATX headings of level 1 and 2
     found: list[Diagnostic]  # id headings that are not cards, code blocks never closed
     blocks: Blocks  # of the whole file
+    subheadings: list[Subheading]
 
 
 # Why a '{#id}' heading line is not a card, by the kind of block it is in.
@@ -166,7 +180,7 @@ _CONTINUED_HEADING = re.compile(r"[ \t]*#{1,2}(?:[ \t]|$)")  # a paragraph's lat
 
 
 # One pass over the tokens, a branch per kind of block: split, the pass would be harder to follow.
-def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline:  # noqa: C901, PLR0912
+def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline:  # noqa: C901, PLR0912, PLR0915
     """The headings that structure a file, as CommonMark reads it (and the answers are
     rendered); and, as diagnostics, every ``{#id}`` heading line that is no such heading,
     and code blocks and comments never closed."""
@@ -174,6 +188,7 @@ def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline: 
     tokens, origin = parsed.tokens, parsed.origin
     lines = text.split("\n")
     headings: list[Heading] = []
+    subheadings: list[Subheading] = []
     found: list[Diagnostic] = []
 
     def report(at: int, kind: str, opened: int) -> None:
@@ -200,15 +215,22 @@ def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline: 
                 containers.pop()
         elif token.type == "heading_open" and token.map:
             start, end = token.map
+            level = int(token.tag[1:])
+            if token.markup not in ("-", "=") and level <= 2 and not containers:
+                headings.append(Heading(origin[start], level, position))
+                continue
+            inside, opened = ("setext", start) if token.markup in ("-", "=") else ("", start)
+            if containers:
+                container = containers[-1]
+                inside, opened = container.type, (container.map or token.map)[0]
+            text = tokens[position + 1].content
+            subheadings.append(Subheading(origin[start], text, level, inside, origin[opened]))
             if token.markup in ("-", "="):
-                if "{#" in tokens[position + 1].content:
+                if "{#" in text:
                     for at in range(start, end - 1):
                         report(at, "setext", start)
-            elif len(token.markup) <= 2 and not containers:
-                headings.append(Heading(origin[start], len(token.markup), position))
-            elif len(token.markup) <= 2:
-                container = containers[-1]
-                report(start, container.type, (container.map or token.map)[0])
+            elif level <= 2:
+                report(start, inside, opened)
         elif token.type in _LEAVES and token.map:
             start, end = token.map
             paragraph = token.type == "paragraph_open"
@@ -229,7 +251,7 @@ def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline: 
                 for offset, line in enumerate(body.split("\n")):
                     if pattern.match(line) and (offset or not paragraph):
                         report(first + offset, token.type, start)
-    return Outline(headings, found, parsed)
+    return Outline(headings, found, parsed, subheadings)
 
 
 _UNCLOSED = {"fence": ("code block", "the same fence"), COMMENT: ("comment", "'-->'")}
