@@ -72,9 +72,10 @@ class FileChecker:
             return card.answer_line + line - 1
 
         def image(src: str, line: int) -> str:
+            """``line``: in the file; an image in the question is on the heading's line."""
             resolved, problem = self._resolve(card.path, unquote(src))
             if problem:
-                self.problems.append(Diagnostic(card.path, at(line), "error", problem))
+                self.problems.append(Diagnostic(card.path, line, "error", problem))
                 return src
             data = self.context.assets.files[resolved]
             name = media_name(resolved, data)
@@ -84,7 +85,7 @@ class FileChecker:
         answer = render_answer(
             card.answer,
             allow_html=config.allow_html,
-            images=image,
+            images=lambda src, line: image(src, at(line)),
             parsed=parsed,
             first=card.answer_line - 1,
         )
@@ -103,7 +104,11 @@ class FileChecker:
         for line in answer.empty_items:
             warn(at(line), "empty list item")
         self.raw_html += [(at(line), tag) for line, tag in answer.raw_html]
-        question = render_question(card.question, allow_html=config.allow_html)
+        question = render_question(
+            card.question,
+            allow_html=config.allow_html,
+            images=lambda src, _: image(src, card.line),
+        )
         self.items.append(self._list_items(card, answer, question))
         self.notes.append(
             Note(

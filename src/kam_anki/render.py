@@ -262,7 +262,7 @@ def _after_blocks(allow_html: bool) -> list[Callable[[StateCore], None]]:
 
 
 # One pass over the tokens of an answer, collecting what validation needs as it goes.
-def render_answer(  # noqa: C901
+def render_answer(
     markdown: str,
     *,
     allow_html: bool = False,
@@ -294,15 +294,9 @@ def render_answer(  # noqa: C901
             top_level += token.level == 1
             if tokens[index + 1].type == "list_item_close":
                 empty.append(line_of(token))
-        if images is None:
-            continue
-        line = line_of(current) if current is not None else 1
-        if token.type == "inline":
-            for child in token.children or ():
-                if child.type == "image":
-                    child.attrSet("src", images(str(child.attrGet("src") or ""), line))
-        for part in _html_tokens([token]) if allow_html else ():
-            part.content = _html_images(part.content, line, images)
+        if images is not None:
+            line = line_of(current) if current is not None else 1
+            _resolve_images(token, line, images, allow_html=allow_html)
     raw = _raw_markup(markdown) if not allow_html and "<" in markdown else []
     html = render_tokens(tokens, allow_html=allow_html)
     return Answer(html, top_level, tuple(empty), tuple(raw), tokens)
@@ -321,6 +315,17 @@ def _raw_markup(markdown: str) -> list[tuple[int, str]]:
             lines[id(part)] = line
             parts.append(part)
     return [(lines[id(part)], tag) for part, tag in markup_tags(parts)]
+
+
+def _resolve_images(token: Token, line: int, images: ImageResolver, *, allow_html: bool) -> None:
+    """Every image of a token, in Markdown or (with raw HTML allowed) as ``<img src>``, gets
+    the name ``images`` gives it."""
+    if token.type == "inline":
+        for child in token.children or ():
+            if child.type == "image":
+                child.attrSet("src", images(str(child.attrGet("src") or ""), line))
+    for part in _html_tokens([token]) if allow_html else ():
+        part.content = _html_images(part.content, line, images)
 
 
 def _html_images(content: str, line: int, images: ImageResolver) -> str:
@@ -346,8 +351,15 @@ def render_tokens(tokens: Sequence[Token], *, allow_html: bool = False) -> str:
     return str(md.renderer.render(tokens, md.options, {}))
 
 
-def render_question(markdown: str, *, allow_html: bool = False) -> str:
-    return str(_markdown(allow_html).renderInline(markdown))
+def render_question(
+    markdown: str, *, allow_html: bool = False, images: ImageResolver | None = None
+) -> str:
+    md = _markdown(allow_html)
+    tokens = md.parseInline(markdown, {})
+    if images is not None:
+        for token in tokens:
+            _resolve_images(token, 1, images, allow_html=allow_html)
+    return str(md.renderer.render(tokens, md.options, {}))
 
 
 def render_text(text: str) -> str:
