@@ -13,7 +13,7 @@ keeps text out of the deck on purpose: they are never reported.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,8 +21,6 @@ from kam_anki.errors import Diagnostic
 from kam_anki.headings import Heading, Outline, Subheading, find_id, heading_span
 from kam_anki.render import COMMENT
 
-# Tags at the end of a heading (Obsidian's "#tag"), left out when looking for the '?'.
-_TRAILING_TAGS = re.compile(r"(?:[ \t]+#[^\s#{}]+)+[ \t]*$")
 # Tags that flashcard plugins (Obsidian spaced repetition, Obsidian to Anki) put on a heading.
 _FLASHCARD_TAG = re.compile(
     r"(?:^|\s)#(?:flashcards?|cards?|anki|karteikarten?|lernkarten?)(?:/\S*)?(?=\s|$)",
@@ -32,25 +30,27 @@ _SHOWN_LINES = 10  # line numbers listed in one message; more are counted
 _MAKE_CARD = "a card heading is '## Question' at the left margin (then run 'kam-anki ids')"
 
 
-def looks_like_card(text: str) -> str | None:
-    """Why a heading's text looks like a card's question, or None."""
-    attribute = find_id(text)
-    if attribute is not None:
+def looks_like_card(heading: Subheading) -> str | None:
+    """Why a heading looks like a card's question, or None."""
+    if find_id(heading.text) is not None:
         return "it has a card id"
-    if _FLASHCARD_TAG.search(text):
+    if _FLASHCARD_TAG.search(heading.text):
         return "it has a flashcard tag"
-    bare = _TRAILING_TAGS.sub("", text).rstrip()
-    if bare.endswith(("?", "\uff1f")):
+    if _bare(heading.text).endswith(("?", "\uff1f")):
         return "it ends in '?'"
+    if heading.level == 2 and heading.inside not in ("", "setext"):
+        return "it is a level-2 heading, as a card's is"
     return None
 
 
 def _bare(text: str) -> str:
-    """A heading's text as a card question: without its id, tags and line breaks."""
+    """A heading's text as a card question: without its id, the tags at its end
+    (Obsidian's ``#tag``) and line breaks."""
     attribute = find_id(text)
-    text = text[: attribute.start] if attribute is not None else text
-    text = _FLASHCARD_TAG.sub("", _TRAILING_TAGS.sub("", text))
-    return " ".join(text.split())
+    words = (text[: attribute.start] if attribute is not None else text).split()
+    while words and words[-1].startswith("#") and len(words[-1]) > 1:
+        words.pop()
+    return " ".join(words)
 
 
 def _lines(indices: Sequence[int]) -> str:
@@ -92,19 +92,19 @@ def leftovers(path: str, lines: Sequence[str], structure: Outline) -> list[Diagn
     lookalikes = [h for h in structure.subheadings if _unreported(h, lines)]
     found: list[Diagnostic] = []
     in_cards: dict[int, list[Subheading]] = {}
-    in_text: list[Subheading] = []
+    in_text: list[int] = []  # lines of those in text on no card, in order
     for heading in lookalikes:
         holder = bisect_right(starts, heading.index) - 1
         if holder >= 0 and marks[holder].level == 2:
             in_cards.setdefault(holder, []).append(heading)
         else:
-            in_text.append(heading)
+            in_text.append(heading.index)
     for holder, headings in in_cards.items():
         found.append(_merged(path, lines, marks[holder], headings))
     comments = _comment_lines(structure)
     for region in _regions(lines, marks):
         for first, last in _blocks(lines, region, comments):
-            inside = [h.index for h in in_text if first <= h.index <= last]
+            inside = in_text[bisect_left(in_text, first) : bisect_right(in_text, last)]
             found.append(_on_no_card(path, first, last, region.reason, inside))
     return found
 
@@ -112,7 +112,7 @@ def leftovers(path: str, lines: Sequence[str], structure: Outline) -> list[Diagn
 def _unreported(heading: Subheading, lines: Sequence[str]) -> bool:
     """A heading that looks like a card, and is not already an error (an id heading that is
     no card heading, see :func:`headings.outline`)."""
-    if looks_like_card(heading.text) is None:
+    if looks_like_card(heading) is None:
         return False
     erroneous = heading.inside != "" or heading.level <= 2
     return not (erroneous and find_id(lines[heading.index]) is not None)
@@ -129,7 +129,7 @@ def _merged(
     holder = f"the answer of {shown} (line {card.index + 1})"
     first = headings[0]
     if len(headings) == 1:
-        why = looks_like_card(first.text)
+        why = looks_like_card(first)
         message = (
             f"heading {_bare(first.text)!r} looks like a card ({why}) but is none: "
             f"{_where(first)}, so it is shown inside {holder}; to make it a card, write "
@@ -169,7 +169,7 @@ def _regions(lines: Sequence[str], marks: Sequence[Heading]) -> list[_Region]:
         line = lines[mark.index]
         title = line[slice(*heading_span(line, len(line)))]
         hint = f"; the title looks like a question, but {_MAKE_CARD}"
-        hint = hint if looks_like_card(title) else ""
+        hint = hint if looks_like_card(Subheading(mark.index, title, 1, "", mark.index)) else ""
         if following is not None and following.level == 2:
             reason = f"it is between the chapter title {title!r} and its first card{hint}"
             regions.append(_Region(mark.index + 1, end, f"{reason}; {_KEEP}"))
