@@ -58,7 +58,10 @@ _ELEMENT_NAMES = """
     picture pre progress q rp rt ruby s samp script search section select slot small source
     span strike strong style sub summary sup svg table tbody td template textarea tfoot th
     thead time title tr track tt u ul var video wbr"""
-_VOID_NAMES = "area base br col embed hr img input link meta param source track wbr"
+# Elements that need no end tag: void ones, and those whose end tag HTML lets one leave out.
+_VOID_NAMES = """
+    area base br col embed hr img input link meta param source track wbr
+    body caption colgroup dd dt head html li optgroup option p rp rt tbody td tfoot th thead tr"""
 _ELEMENTS = frozenset(_ELEMENT_NAMES.split())
 _VOID = frozenset(_VOID_NAMES.split())
 
@@ -159,9 +162,9 @@ def _closed(parts: Sequence[Token]) -> frozenset[str]:
 
 
 def _is_markup(tag: re.Match[str], closed: frozenset[str]) -> bool:
-    """A tag of a real HTML element: its name is one, and it is void (``<br>``), closes
-    itself, is a closing tag or is closed somewhere (``<table>`` in "SELECT * FROM <table>"
-    is a placeholder)."""
+    """A tag of a real HTML element: its name is one, and it needs no end tag (``<br>``,
+    ``<li>``), closes itself, is a closing tag or is closed somewhere (``<table>`` in
+    "SELECT * FROM <table>" is a placeholder)."""
     name = tag.group(2).lower()
     if name not in _ELEMENTS:
         return False
