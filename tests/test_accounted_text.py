@@ -65,7 +65,8 @@ def run(folder: Path, command: str, *extra: str) -> tuple[int, list[str], str]:
 
 KEEP = (
     "to have it in the deck, move it into a card's answer (below a '## Question {#id}' "
-    "heading); to leave it out without this warning, put it inside <!-- -->"
+    "heading); to leave it out without this warning, put it inside <!-- --> or below a "
+    "'## Heading {.notiz}'"
 )
 
 
@@ -109,6 +110,24 @@ def test_a_comment_keeps_text_out_without_a_warning(vault: Path) -> None:
         "# A\n\n<!--\nEntwurf, noch nicht abfragen\n-->\n\n## Frage? {#frage}\n\nAntwort.\n",
     )
     assert run(vault, "check")[:2] == (0, [])
+
+
+def test_a_notes_heading_ends_the_card_above_and_keeps_its_text_out(vault: Path) -> None:
+    write(
+        vault,
+        "a.md",
+        "# A\n\n## Was ist KAM? {#kam}\n\nKey Account Management.\n\n"
+        "## Weiterführendes {.notiz}\n\nLinks, Gedanken, ### und mehr\n\n### Offene Frage?\n\n"
+        "## Was ist ein Key Account? {#key-account}\n\nEin Schlüsselkunde.\n",
+    )
+    assert CliRunner().invoke(main, ["ids", "--content", str(vault)]).output == "0 id(s) added\n"
+    code, lines, _ = run(vault, "build")
+    assert (code, lines) == (0, [])
+    notes = api.check(api.load(vault), keep_notes=True).notes
+    assert [note.fields.answer for note in notes] == [
+        "<p>Key Account Management.</p>\n",
+        "<p>Ein Schlüsselkunde.</p>\n",
+    ]
 
 
 def test_a_notes_only_file_is_allowed_and_named_in_one_line(vault: Path) -> None:
@@ -253,6 +272,18 @@ def test_placeholders_are_no_html_and_stay_visible_with_html_allowed(vault: Path
     assert "&lt;podname&gt;" in note.fields.answer
     assert "&lt;namespace&gt;" in note.fields.answer
     assert "&lt;table&gt;" in note.fields.answer
+
+
+def test_elements_without_their_optional_end_tag_are_markup(vault: Path) -> None:
+    allow_html(vault)
+    write(
+        vault,
+        "a.md",
+        "# A\n\n## Liste? {#liste}\n\n<ul>\n<li>eins\n<li>zwei\n</ul>\n\nText<p>mehr\n",
+    )
+    assert run(vault, "check")[:2] == (0, [])
+    (note,) = api.check(api.load(vault), keep_notes=True).notes
+    assert "<li>eins" in note.fields.answer and "Text<p>mehr" in note.fields.answer
 
 
 def test_raw_html_is_one_warning_per_file_with_a_count(vault: Path) -> None:

@@ -20,6 +20,8 @@ _CLASSES_START = re.compile(r"[ \t]+\.")  # where classes follow the id: {#id .l
 # Heading classes that opt a card into list cards (listcards.py) or out of the deck-wide rule.
 CLASSES = ("liste", "folge", "ohne-liste")
 _MARKER = re.compile(r" {0,3}(#{1,2})(?=[ \t]|$)")  # a heading line of level 1 or 2
+# '## Heading {.notiz}': a section of notes; it ends the card above and is on no card.
+_NOTES = re.compile(r"\{[ \t]*\.notiz[ \t]*\}\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,7 @@ class Heading:
     index: int  # 0-based line index
     level: int
     position: int  # of its first token
+    notes: bool = False  # a '## Heading {.notiz}': no card
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +220,8 @@ def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline: 
             start, end = token.map
             level = int(token.tag[1:])
             if token.markup not in ("-", "=") and level <= 2 and not containers:
-                headings.append(Heading(origin[start], level, position))
+                notes = level == 2 and _NOTES.search(lines[origin[start]]) is not None
+                headings.append(Heading(origin[start], level, position, notes))
                 continue
             inside, opened = ("setext", start) if token.markup in ("-", "=") else ("", start)
             if containers:

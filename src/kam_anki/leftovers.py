@@ -6,12 +6,14 @@ first card, or in a chapter (or a file) without cards: one warning per block of 
 heading that looks like a card (it ends in '?', carries a flashcard tag or a card id) but is
 no card heading (another level, underlined, inside a list item or a quote) is named too: in
 a card's answer it is shown as a sub-heading of that answer (one warning per card), in text
-on no card it is named in that block's warning. Comments (``<!-- -->``) are how an author
-keeps text out of the deck on purpose: they are never reported.
+on no card it is named in that block's warning. Comments (``<!-- -->``) and sections of notes
+(``## Heading {.notiz}``, up to the next heading of level 1 or 2) are how an author keeps
+text out of the deck on purpose: they are never reported.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
@@ -95,10 +97,10 @@ def leftovers(path: str, lines: Sequence[str], structure: Outline) -> list[Diagn
     in_text: list[int] = []  # lines of those in text on no card, in order
     for heading in lookalikes:
         holder = bisect_right(starts, heading.index) - 1
-        if holder >= 0 and marks[holder].level == 2:
-            in_cards.setdefault(holder, []).append(heading)
-        else:
+        if holder < 0 or marks[holder].level == 1:
             in_text.append(heading.index)
+        elif not marks[holder].notes:  # in notes, the author said it is no card
+            in_cards.setdefault(holder, []).append(heading)
     for holder, headings in in_cards.items():
         found.append(_merged(path, lines, marks[holder], headings))
     comments = _comment_lines(structure)
@@ -148,13 +150,14 @@ def _merged(
 
 _KEEP = (
     "to have it in the deck, move it into a card's answer (below a '## Question {#id}' "
-    "heading); to leave it out without this warning, put it inside <!-- -->"
+    "heading); to leave it out without this warning, put it inside <!-- --> or below a "
+    "'## Heading {.notiz}'"
 )
 
 
 def _regions(lines: Sequence[str], marks: Sequence[Heading]) -> list[_Region]:
     """The stretches of a file that no card holds, and what the warning about them says."""
-    if not any(mark.level == 2 for mark in marks):
+    if not any(mark.level == 2 and not mark.notes for mark in marks):
         reason = (
             "this file has no cards, which is fine for a note beside the deck (a card is "
             "'## Question {#card-id}')"
@@ -170,7 +173,8 @@ def _regions(lines: Sequence[str], marks: Sequence[Heading]) -> list[_Region]:
         title = line[slice(*heading_span(line, len(line)))]
         hint = f"; the title looks like a question, but {_MAKE_CARD}"
         hint = hint if looks_like_card(Subheading(mark.index, title, 1, "", mark.index)) else ""
-        if following is not None and following.level == 2:
+        chapter = itertools.takewhile(lambda m: m.level == 2, marks[position + 1 :])
+        if any(not m.notes for m in chapter):
             reason = f"it is between the chapter title {title!r} and its first card{hint}"
             regions.append(_Region(mark.index + 1, end, f"{reason}; {_KEEP}"))
         else:

@@ -93,6 +93,8 @@ def read_cards(  # noqa: C901, PLR0912, PLR0915
                     "drops it from deck names (use a space)",
                 )
             continue
+        if heading.notes:
+            continue
         attribute = find_id(line)
         start, stop = heading_span(line, attribute.start if attribute else len(line))
         question = line[start:stop]
