@@ -83,7 +83,7 @@ def test_text_before_the_first_card_is_named_once_per_block(vault: Path) -> None
         "sql.md:3: warning: lines 3-6 are on no card: it is between the chapter title 'SQL' "
         f"and its first card; {KEEP}"
     ]
-    assert output.endswith("1 cards ok, 1 warning(s)\n")
+    assert output.endswith("1 card ok, 1 warning(s)\n")
 
 
 def test_text_before_the_title_and_in_a_chapter_without_cards_is_named(vault: Path) -> None:

@@ -19,6 +19,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kam_anki.characters import invisible
 from kam_anki.errors import Diagnostic
 from kam_anki.headings import Heading, Outline, Subheading, find_id, heading_span
 from kam_anki.render import COMMENT
@@ -49,7 +50,8 @@ def _bare(text: str) -> str:
     """A heading's text as a card question: without its id, the tags at its end
     (Obsidian's ``#tag``) and line breaks."""
     attribute = find_id(text)
-    words = (text[: attribute.start] if attribute is not None else text).split()
+    text = text[: attribute.start] if attribute is not None else text
+    words = "".join(" " if invisible(char) else char for char in text).split()
     while words and words[-1].startswith("#") and len(words[-1]) > 1:
         words.pop()
     return " ".join(words)
@@ -135,7 +137,7 @@ def _merged(
         message = (
             f"heading {_bare(first.text)!r} looks like a card ({why}) but is none: "
             f"{_where(first)}, so it is shown inside {holder}; to make it a card, write "
-            f"'## {_bare(first.text)}' at the left margin and run 'kam-anki ids'"
+            f"{'## ' + _bare(first.text)!r} at the left margin and run 'kam-anki ids'"
         )
     else:
         kinds = sorted({_KINDS.get(h.inside, f"level-{h.level} headings") for h in headings})
