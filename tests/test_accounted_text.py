@@ -450,6 +450,9 @@ _BLOCKS = st.sampled_from(
         "> Zitat {w}",
         "    code {w}",
         "kubectl get <pod{w}>",
+        "<div>\nIm Block {w}\n</div>",
+        "Zeile {w}<br/>\nSELECT * FROM <tabelle{w}>",
+        "Frage {w}?\n---",
         "<!-- kommentar -->",
         "# Kapitel {w}",
         "## Karte {w} {{#k{w}}}\n\nAntwort {w}",
@@ -462,10 +465,13 @@ _BLOCKS = st.sampled_from(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(files=st.lists(st.lists(_BLOCKS, max_size=12), min_size=1, max_size=3))
+@given(files=st.lists(st.lists(_BLOCKS, max_size=12), min_size=1, max_size=3), html=st.booleans())
 def test_every_line_of_generated_notes_is_on_a_card_or_named(
-    vault: Path, files: list[list[str]]
+    vault: Path, files: list[list[str]], html: bool
 ) -> None:
+    shutil.copy(CONTENT / "deck.toml", vault / "deck.toml")  # examples share the folder
+    if html:
+        allow_html(vault)
     for old in vault.glob("*.md"):
         old.unlink()
     counter = iter(range(10_000))
