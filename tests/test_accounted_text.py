@@ -112,6 +112,16 @@ def test_a_comment_keeps_text_out_without_a_warning(vault: Path) -> None:
     assert run(vault, "check")[:2] == (0, [])
 
 
+def test_a_comment_never_closed_names_the_lines_it_takes(vault: Path) -> None:
+    write(vault, "a.md", "# A\n\n## Frage? {#frage}\n\nAntwort.\n\n<!-- TODO\n\nNoch Antwort.\n")
+    code, lines, _ = run(vault, "check")
+    assert code == 0
+    assert lines == [
+        "a.md:7: warning: comment opened here is never closed: lines 7-9 are on no card "
+        "(close it with '-->')"
+    ]
+
+
 def test_a_notes_heading_ends_the_card_above_and_keeps_its_text_out(vault: Path) -> None:
     write(
         vault,

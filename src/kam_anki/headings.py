@@ -250,6 +250,14 @@ def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline: 
                         f"below (close it with {close})"
                     )
                     found.append(Diagnostic(path, origin[start] + 1, "error", message))
+                elif token.type == COMMENT and body.strip().count("\n"):
+                    # A comment meant for a line or two that takes the rest of the text.
+                    first, last = origin[start] + 1, origin[end - 1] + 1
+                    message = (
+                        f"comment opened here is never closed: lines {first}-{last} are on no "
+                        "card (close it with '-->')"
+                    )
+                    found.append(Diagnostic(path, first, "warning", message))
             elif "{#" in body:
                 pattern = _CONTINUED_HEADING if paragraph else _HEADING_LINE
                 for offset, line in enumerate(body.split("\n")):
