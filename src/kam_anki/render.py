@@ -27,7 +27,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 # Bumped whenever the HTML for the same Markdown may differ: it is part of every cache key.
-CONVERTER_VERSION = "2"
+CONVERTER_VERSION = "3"
 COMMENT = "kam_comment"  # the type of a comment's block token
 
 # Bullets pasted from PDFs, slides and Word are list items too.
