@@ -55,7 +55,8 @@ class FileChecker:
         if not self.raw_html:
             return
         lines = sorted({line for line, _ in self.raw_html})
-        tags = ", ".join(dict.fromkeys(tag for _, tag in self.raw_html))
+        distinct = list(dict.fromkeys(_shown(tag) for _, tag in self.raw_html))
+        tags = ", ".join(distinct[:5]) + (", …" if len(distinct) > 5 else "")
         where = f" on {len(lines)} lines of this file ({_listed(lines)})" if len(lines) > 1 else ""
         message = (
             f"raw HTML is shown as text{where}: {tags}; to have it rendered as HTML, set "
@@ -155,6 +156,12 @@ class FileChecker:
         if path not in self.context.assets.files:
             return "", f"image {target!r} not found (looked for content/{path})"
         return path, None
+
+
+def _shown(tag: str) -> str:
+    """A tag on one short line of a message."""
+    text = " ".join(tag.split())
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _listed(lines: list[int]) -> str:
