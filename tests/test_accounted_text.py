@@ -303,7 +303,7 @@ def test_raw_html_is_one_warning_per_file_with_a_count(vault: Path) -> None:
     code, lines, _ = run(vault, "check")
     assert code == 0
     (line,) = lines
-    assert line.startswith("a.md:5: warning: raw HTML is shown as text on 41 lines of this file")
+    assert line.startswith("a.md:5: warning: raw HTML is shown as text in 42 places of this file")
     assert line.endswith(
         ": <br/>, <b>, </b>; to have it rendered as HTML, set allow_html = true in deck.toml"
     )

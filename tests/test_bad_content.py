@@ -369,8 +369,8 @@ WARNINGS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "raw html": (
         append(CARDS, "\n## HTML {#html}\n\nText <b>fett</b>\n"),
         [
-            f"{CARDS}:71: warning: raw HTML is shown as text: <b>, </b>; to have it rendered "
-            "as HTML, set allow_html = true in deck.toml"
+            f"{CARDS}:71: warning: raw HTML is shown as text in 2 places of this file (line "
+            "71): <b>, </b>; to have it rendered as HTML, set allow_html = true in deck.toml"
         ],
     ),
     "empty list item": (

@@ -57,7 +57,9 @@ class FileChecker:
         lines = sorted({line for line, _ in self.raw_html})
         distinct = list(dict.fromkeys(_shown(tag) for _, tag in self.raw_html))
         tags = ", ".join(distinct[:5]) + (", …" if len(distinct) > 5 else "")
-        where = f" on {len(lines)} lines of this file ({_listed(lines)})" if len(lines) > 1 else ""
+        count = len(self.raw_html)
+        at = f"line{'s' if len(lines) > 1 else ''} {_listed(lines)}"
+        where = f" in {count} places of this file ({at})" if count > 1 else ""
         message = (
             f"raw HTML is shown as text{where}: {tags}; to have it rendered as HTML, set "
             "allow_html = true in deck.toml"
