@@ -125,7 +125,7 @@ def build(  # noqa: PLR0913
     with checked_files(context, tasks(), jobs) as checked:
         for one in checked:
             across.take(one)
-    if not keys:
+    if not across.places:  # files that are all notes beside the cards make no deck
         across.problems.append(Diagnostic("", 1, "error", "no Markdown files (*.md) with cards"))
     problems = sorted(across.problems)
     errors = [d for d in problems if d.severity == "error"]

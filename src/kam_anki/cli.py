@@ -192,7 +192,8 @@ def check(content_dir: Path, output: Path, strict: bool) -> None:
     _show(content_dir, result.warnings)
     if strict and result.warnings:
         sys.exit(1)
-    _echo(f"{len(result.state.cards)} cards ok, {len(result.warnings)} warning(s)")
+    cards = len(result.state.cards)
+    _echo(f"{cards} card{'' if cards == 1 else 's'} ok, {len(result.warnings)} warning(s)")
 
 
 @main.command(epilog="\b\nExample:\n  kam-anki ids --content content")

@@ -19,6 +19,8 @@ _CLASS = re.compile(r"\.([a-z][a-z0-9-]*)")
 # Heading classes that opt a card into list cards (listcards.py) or out of the deck-wide rule.
 CLASSES = ("liste", "folge", "ohne-liste")
 _MARKER = re.compile(r" {0,3}(#{1,2})(?=[ \t]|$)")  # a heading line of level 1 or 2
+# '## Heading {.notiz}': a section of notes; it ends the card above and is on no card.
+_NOTES = re.compile(r"\{[ \t]*\.notiz[ \t]*\}\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,20 @@ class Heading:
     index: int  # 0-based line index
     level: int
     position: int  # of its first token
+    notes: bool = False  # a '## Heading {.notiz}': no card
+
+
+@dataclass(frozen=True, slots=True)
+class Subheading:
+    """A heading that structures no file: of level 3 or more, underlined, or inside a list
+    item or a block quote. It is part of whatever holds it (a card's answer, or text on
+    no card)."""
+
+    index: int  # 0-based line
+    text: str  # as written, without the '#' marks
+    level: int
+    inside: str  # "" at the left margin, "setext", or the container's token type
+    opened: int  # the 0-based line of that container, or of the heading itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +166,7 @@ class Outline:
     headings: list[Heading]  # the top-level ATX headings of level 1 and 2
     found: list[Diagnostic]  # id headings that are not cards, code blocks never closed
     blocks: Blocks  # of the whole file
+    subheadings: list[Subheading]
 
 
 # Why a '{#id}' heading line is not a card, by the kind of block it is in.
@@ -176,7 +193,7 @@ _CONTINUED_HEADING = re.compile(r"[ \t]*#{1,2}(?:[ \t]|$)")  # a paragraph's lat
 
 
 # One pass over the tokens, a branch per kind of block: split, the pass would be harder to follow.
-def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline:  # noqa: C901, PLR0912
+def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline:  # noqa: C901, PLR0912, PLR0915
     """The headings that structure a file, as CommonMark reads it (and the answers are
     rendered); and, as diagnostics, every ``{#id}`` heading line that is no such heading,
     and code blocks and comments never closed."""
@@ -184,6 +201,7 @@ def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline: 
     tokens, origin = parsed.tokens, parsed.origin
     lines = text.split("\n")
     headings: list[Heading] = []
+    subheadings: list[Subheading] = []
     found: list[Diagnostic] = []
 
     def report(at: int, kind: str, opened: int) -> None:
@@ -210,15 +228,23 @@ def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline: 
                 containers.pop()
         elif token.type == "heading_open" and token.map:
             start, end = token.map
+            level = int(token.tag[1:])
+            if token.markup not in ("-", "=") and level <= 2 and not containers:
+                notes = level == 2 and _NOTES.search(lines[origin[start]]) is not None
+                headings.append(Heading(origin[start], level, position, notes))
+                continue
+            inside, opened = ("setext", start) if token.markup in ("-", "=") else ("", start)
+            if containers:
+                container = containers[-1]
+                inside, opened = container.type, (container.map or token.map)[0]
+            text = tokens[position + 1].content
+            subheadings.append(Subheading(origin[start], text, level, inside, origin[opened]))
             if token.markup in ("-", "="):
-                if "{#" in tokens[position + 1].content:
+                if "{#" in text:
                     for at in range(start, end - 1):
                         report(at, "setext", start)
-            elif len(token.markup) <= 2 and not containers:
-                headings.append(Heading(origin[start], len(token.markup), position))
-            elif len(token.markup) <= 2:
-                container = containers[-1]
-                report(start, container.type, (container.map or token.map)[0])
+            elif level <= 2:
+                report(start, inside, opened)
         elif token.type in _LEAVES and token.map:
             start, end = token.map
             paragraph = token.type == "paragraph_open"
@@ -234,12 +260,20 @@ def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline: 
                         f"below (close it with {close})"
                     )
                     found.append(Diagnostic(path, origin[start] + 1, "error", message))
+                elif token.type == COMMENT and body.strip().count("\n"):
+                    # A comment meant for a line or two that takes the rest of the text.
+                    first, last = origin[start] + 1, origin[end - 1] + 1
+                    message = (
+                        f"comment opened here is never closed: lines {first}-{last} are on no "
+                        "card (close it with '-->')"
+                    )
+                    found.append(Diagnostic(path, first, "warning", message))
             elif "{#" in body:
                 pattern = _CONTINUED_HEADING if paragraph else _HEADING_LINE
                 for offset, line in enumerate(body.split("\n")):
                     if pattern.match(line) and (offset or not paragraph):
                         report(first + offset, token.type, start)
-    return Outline(headings, found, parsed)
+    return Outline(headings, found, parsed, subheadings)
 
 
 _UNCLOSED = {"fence": ("code block", "the same fence"), COMMENT: ("comment", "'-->'")}

@@ -66,7 +66,7 @@ def add_ids(
     added: list[str] = []
     for heading in outline("\n".join(lines), allow_html=allow_html).headings:
         line = lines[heading.index]
-        if heading.level != 2 or find_id(line) is not None:
+        if heading.level != 2 or heading.notes or find_id(line) is not None:
             continue  # even a malformed id is left alone: the build says what is wrong
         start, stop = heading_span(line, len(line))
         if start == stop:

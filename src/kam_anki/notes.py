@@ -24,7 +24,8 @@ from kam_anki.render import Answer, Blocks, render_answer, render_question, rend
 from kam_anki.state import Stamp
 from kam_anki.tombstones import REMOVED_ANSWER, REMOVED_CHAPTER_FIELD, REMOVED_TAG, removed_deck
 
-_COUNT_HINT = re.compile(r"\((\d{1,3})\)[\s?.:!]*$")
+# A count of the answer's items ends the question: "Ziele des KAM? (5)".
+_COUNT_HINT = re.compile(r"\((\d{1,3})\)\s*$")
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//")
 
 
@@ -47,6 +48,23 @@ class FileChecker:
     media: dict[str, bytes] = field(default_factory=dict)
     problems: list[Diagnostic] = field(default_factory=list)
     items: list[tuple[ListItem, ...]] = field(default_factory=list)  # per card: its list cards
+    raw_html: list[tuple[int, str]] = field(default_factory=list)  # (line, tag) shown as text
+
+    def finish(self, path: str) -> None:
+        """The warnings about the whole file: raw HTML shown as text, one for all of it."""
+        if not self.raw_html:
+            return
+        lines = sorted({line for line, _ in self.raw_html})
+        distinct = list(dict.fromkeys(_shown(tag) for _, tag in self.raw_html))
+        tags = ", ".join(distinct[:5]) + (", …" if len(distinct) > 5 else "")
+        count = len(self.raw_html)
+        at = f"line{'s' if len(lines) > 1 else ''} {_listed(lines)}"
+        where = f" in {count} places of this file ({at})" if count > 1 else ""
+        message = (
+            f"raw HTML is shown as text{where}: {tags}; to have it rendered as HTML, set "
+            "allow_html = true in deck.toml"
+        )
+        self.problems.append(Diagnostic(path, lines[0], "warning", message))
 
     # A card becomes a note here: rendering, its checks and the note, in one place for
     # a new kind of card to follow (a little over 50 lines for that).
@@ -57,9 +75,10 @@ class FileChecker:
             return card.answer_line + line - 1
 
         def image(src: str, line: int) -> str:
+            """``line``: in the file; an image in the question is on the heading's line."""
             resolved, problem = self._resolve(card.path, unquote(src))
             if problem:
-                self.problems.append(Diagnostic(card.path, at(line), "error", problem))
+                self.problems.append(Diagnostic(card.path, line, "error", problem))
                 return src
             data = self.context.assets.files[resolved]
             name = media_name(resolved, data)
@@ -69,7 +88,7 @@ class FileChecker:
         answer = render_answer(
             card.answer,
             allow_html=config.allow_html,
-            images=image,
+            images=lambda src, line: image(src, at(line)),
             parsed=parsed,
             first=card.answer_line - 1,
         )
@@ -78,18 +97,21 @@ class FileChecker:
             self.problems.append(Diagnostic(card.path, line, "warning", message))
 
         hint = _COUNT_HINT.search(card.question)
-        if hint and int(hint.group(1)) != answer.top_level_items:
+        listed = answer.top_level_items
+        # A "(2)" after a question whose answer has no list is no count (a part, a variant).
+        if hint and listed and int(hint.group(1)) != listed:
+            items = "item" if listed == 1 else "items"
             warn(
-                card.line,
-                f"question says ({hint.group(1)}) but the answer lists "
-                f"{answer.top_level_items} items",
+                card.line, f"question says ({hint.group(1)}) but the answer lists {listed} {items}"
             )
         for line in answer.empty_items:
             warn(at(line), "empty list item")
-        if not config.allow_html:
-            for line in answer.raw_html:
-                warn(at(line), "raw HTML is shown as text (allow_html = true in deck.toml)")
-        question = render_question(card.question, allow_html=config.allow_html)
+        self.raw_html += [(at(line), tag) for line, tag in answer.raw_html]
+        question = render_question(
+            card.question,
+            allow_html=config.allow_html,
+            images=lambda src, _: image(src, card.line),
+        )
         self.items.append(self._list_items(card, answer, question))
         self.notes.append(
             Note(
@@ -138,6 +160,17 @@ class FileChecker:
         return path, None
 
 
+def _shown(tag: str) -> str:
+    """A tag on one short line of a message."""
+    text = " ".join(tag.split())
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _listed(lines: list[int]) -> str:
+    shown = ", ".join(map(str, lines[:10]))
+    return shown + (", …" if len(lines) > 10 else "")
+
+
 def note_digest(note: Note) -> str:
     """Everything an import writes into the note: fields and tags (not the deck)."""
     # Anki's own separators: they cannot occur inside a field or a tag.
@@ -173,6 +206,7 @@ def check_file(context: FileContext, source: SourceFile, key: str) -> Checked:
     checker = FileChecker(context, problems=found)
     for card, parsed in zip(cards, answers, strict=True):
         checker.add(card, parsed)
+    checker.finish(source.path)
     checked = Checked(
         tuple(checker.notes),
         tuple(checker.cards),
@@ -181,7 +215,7 @@ def check_file(context: FileContext, source: SourceFile, key: str) -> Checked:
         tuple(checker.items),
     )
     # Images tie a file to other files, and a file with errors is not built at all.
-    cacheable = "![" not in source.text and all(d.severity != "error" for d in checked.found)
+    cacheable = not checked.media and all(d.severity != "error" for d in checked.found)
     if cache is not None and cacheable:
         cache.put(key, checked)
     return checked

@@ -1,6 +1,7 @@
 """Markdown text -> cards; pure.
 
-A file is a chapter (``# Title``) followed by cards. A card is ``## Question {#card-id}``
+A file is a chapter (``# Title``) followed by cards (text on no card is reported, see
+:mod:`kam_anki.leftovers`). A card is ``## Question {#card-id}``
 and everything below it up to the next heading of level 1 or 2. Which lines are those
 headings is CommonMark's word (markdown-it-py's block parser, see :func:`render.blocks`),
 so what a Markdown reader sees is what Anki gets; a ``{#id}`` heading that CommonMark does
@@ -21,6 +22,7 @@ from kam_anki.headings import (
     read_classes,
     unclosed,
 )
+from kam_anki.leftovers import leftovers
 from kam_anki.model import Card, SourceFile
 from kam_anki.render import Blocks
 from kam_anki.tombstones import REMOVED_CHAPTER
@@ -72,6 +74,7 @@ def read_cards(  # noqa: C901, PLR0912, PLR0915
         error(0, f"the file name has {describe(source.path[bad])}: Anki cannot keep it; rename")
     exempt: dict[int, int] = {}  # a card heading's line: where its id attribute starts
     chapter: str | None = None
+    untitled = False  # reported once per file
     marks = structure.headings
     for position, heading in enumerate(marks):
         line = lines[heading.index]
@@ -90,6 +93,8 @@ def read_cards(  # noqa: C901, PLR0912, PLR0915
                     "drops it from deck names (use a space)",
                 )
             continue
+        if heading.notes:
+            continue
         attribute = find_id(line)
         start, stop = heading_span(line, attribute.start if attribute else len(line))
         question = line[start:stop]
@@ -106,8 +111,9 @@ def read_cards(  # noqa: C901, PLR0912, PLR0915
         while skipped < len(body) and not body[skipped].strip():
             skipped += 1
         answer = "\n".join(body[skipped:])
-        if chapter is None:
+        if chapter is None and not untitled:
             error(heading.index, "card before the chapter title: start the file with '# Title'")
+        untitled = untitled or chapter is None
         if not question:
             error(heading.index, "card heading has no question text")
         problem: str | None = "card has no id: run 'kam-anki ids' to add one to every heading"
@@ -135,10 +141,5 @@ def read_cards(  # noqa: C901, PLR0912, PLR0915
         char = lines[index][column]
         message = f"{describe(char)} at column {column + 1}: Anki cannot keep it in a card"
         error(index, message + " (delete it)")
-    if not cards and not found:
-        found.append(
-            Diagnostic(
-                source.path, 1, "error", "no cards in this file: a card is '## Question {#card-id}'"
-            )
-        )
+    found += leftovers(source.path, lines, structure)
     return cards, answers, found

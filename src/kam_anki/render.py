@@ -27,7 +27,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 # Bumped whenever the HTML for the same Markdown may differ: it is part of every cache key.
-CONVERTER_VERSION = "2"
+CONVERTER_VERSION = "3"
 COMMENT = "kam_comment"  # the type of a comment's block token
 
 # Bullets pasted from PDFs, slides and Word are list items too.
@@ -44,6 +44,26 @@ _DANGEROUS_HTML = re.compile(
 )
 _SCRIPT_URL = re.compile(r"(?:java|vb)script:|data:text/html", re.IGNORECASE)
 _BLANKS = re.compile(r"[\x00-\x20\x7f]+")
+# A tag as CommonMark reads raw HTML: <name attributes> or </name>.
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?:\s(?:[^<>\"']|\"[^\"]*\"|'[^']*')*)?(/?)>")
+_SRC = re.compile(r"(\ssrc\s*=\s*)(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'=<>`]+))", re.IGNORECASE)
+# HTML's elements (and a few old ones still in pasted text): a tag with another name, such
+# as the placeholder in "kubectl get pod <podname>", is text, never markup.
+_ELEMENT_NAMES = """
+    a abbr acronym address area article aside audio b base bdi bdo big blockquote body br
+    button canvas caption center cite code col colgroup data datalist dd del details dfn
+    dialog div dl dt em embed fieldset figcaption figure font footer form h1 h2 h3 h4 h5 h6
+    head header hgroup hr html i iframe img input ins kbd label legend li link main map mark
+    marquee math menu meta meter nav nobr noscript object ol optgroup option output p param
+    picture pre progress q rp rt ruby s samp script search section select slot small source
+    span strike strong style sub summary sup svg table tbody td template textarea tfoot th
+    thead time title tr track tt u ul var video wbr"""
+# Elements that need no end tag: void ones, and those whose end tag HTML lets one leave out.
+_VOID_NAMES = """
+    area base br col embed hr img input link meta param source track wbr
+    body caption colgroup dd dt head html li optgroup option p rp rt tbody td tfoot th thead tr"""
+_ELEMENTS = frozenset(_ELEMENT_NAMES.split())
+_VOID = frozenset(_VOID_NAMES.split())
 
 # (src as written, 1-based line in the answer) -> the src to put into the field
 ImageResolver = Callable[[str, int], str]
@@ -54,7 +74,7 @@ class Answer:
     html: str
     top_level_items: int  # items of the answer's outermost lists
     empty_items: tuple[int, ...]  # lines (1-based, in the answer) of empty list items
-    raw_html: tuple[int, ...]  # lines of raw HTML (escaped unless allowed)
+    raw_html: tuple[tuple[int, str], ...]  # (line, tag) of HTML shown as text (not allowed)
     # The parse ``html`` was rendered from (for list cards); its line numbers depend on
     # where it was parsed, so it takes no part in comparing answers.
     tokens: Sequence[Token] = field(default=(), compare=False, repr=False)
@@ -103,11 +123,23 @@ def _mark_labels(state: StateCore) -> None:
 
 
 def _defuse_html(state: StateCore) -> None:
-    """With raw HTML allowed, markup that could run code is still shown as text."""
-    for part in _html_tokens(state.tokens):
+    """With raw HTML allowed, markup that could run code is still shown as text, and so is
+    anything that only looks like a tag (``<podname>``), which a browser would hide."""
+    parts = _html_tokens(state.tokens)
+    closed = _closed(parts)
+    for part in parts:
         decoded = unescape(part.content)
         if _DANGEROUS_HTML.search(decoded) or _SCRIPT_URL.search(_BLANKS.sub("", decoded)):
             part.type = "text"
+        elif part.type == "html_inline":
+            tag = _TAG.fullmatch(part.content)
+            if tag is None or not _is_markup(tag, closed):
+                part.type = "text"
+        else:
+            part.content = _TAG.sub(
+                lambda tag: tag.group() if _is_markup(tag, closed) else escape(tag.group()),
+                part.content,
+            )
 
 
 def _html_tokens(tokens: Sequence[Token]) -> list[Token]:
@@ -117,6 +149,37 @@ def _html_tokens(tokens: Sequence[Token]) -> list[Token]:
             if part.type in ("html_block", "html_inline"):
                 found.append(part)
     return found
+
+
+def _closed(parts: Sequence[Token]) -> frozenset[str]:
+    """The elements closed somewhere in these tokens (``</b>``)."""
+    return frozenset(
+        tag.group(2).lower()
+        for part in parts
+        for tag in _TAG.finditer(part.content)
+        if tag.group(1)
+    )
+
+
+def _is_markup(tag: re.Match[str], closed: frozenset[str]) -> bool:
+    """A tag of a real HTML element: its name is one, and it needs no end tag (``<br>``,
+    ``<li>``), closes itself, is a closing tag or is closed somewhere (``<table>`` in
+    "SELECT * FROM <table>" is a placeholder)."""
+    name = tag.group(2).lower()
+    if name not in _ELEMENTS:
+        return False
+    return bool(tag.group(1) or tag.group(3)) or name in _VOID or name in closed
+
+
+def markup_tags(parts: Sequence[Token]) -> list[tuple[Token, str]]:
+    """The tags of real HTML elements in these raw HTML tokens, each with its token."""
+    closed = _closed(parts)
+    return [
+        (part, tag.group())
+        for part in parts
+        for tag in _TAG.finditer(part.content)
+        if _is_markup(tag, closed)
+    ]
 
 
 def _comment_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
@@ -202,7 +265,7 @@ def _after_blocks(allow_html: bool) -> list[Callable[[StateCore], None]]:
 
 
 # One pass over the tokens of an answer, collecting what validation needs as it goes.
-def render_answer(  # noqa: C901
+def render_answer(
     markdown: str,
     *,
     allow_html: bool = False,
@@ -234,21 +297,55 @@ def render_answer(  # noqa: C901
             top_level += token.level == 1
             if tokens[index + 1].type == "list_item_close":
                 empty.append(line_of(token))
-        if token.type == "inline" and images is not None:
-            for child in token.children or ():
-                if child.type == "image":
-                    line = line_of(current) if current is not None else 1
-                    child.attrSet("src", images(str(child.attrGet("src") or ""), line))
-    raw = [line_of(t) for t in tokens if t.type == "html_block"]
-    raw += [line_of(t) for t in tokens if t.type == "inline" and _html_tokens([t])]
-    if not allow_html and "<" in markdown:
-        # The same text with HTML parsing on shows what a reader would have meant as markup.
-        text, answer_origin = normalise(markdown)
-        for token in _markdown(True).parse(text):
-            if token.map and _html_tokens([token]):
-                raw.append(answer_origin[token.map[0]] + 1)
+        if images is not None:
+            line = line_of(current) if current is not None else 1
+            _resolve_images(token, line, images, allow_html=allow_html)
+    raw = _raw_markup(markdown) if not allow_html and "<" in markdown else []
     html = render_tokens(tokens, allow_html=allow_html)
-    return Answer(html, top_level, tuple(empty), tuple(sorted(set(raw))), tokens)
+    return Answer(html, top_level, tuple(empty), tuple(raw), tokens)
+
+
+def _raw_markup(markdown: str) -> list[tuple[int, str]]:
+    """Each real HTML tag (see :func:`_is_markup`) in ``markdown``, with its line (1-based):
+    the same text with HTML parsing on shows what a reader would have meant as markup."""
+    text, origin = normalise(markdown)
+    lines: dict[int, int] = {}
+    parts: list[Token] = []
+    line = 1
+    for token in _markdown(True).parse(text):
+        line = origin[token.map[0]] + 1 if token.map else line
+        for part in _html_tokens([token]):
+            lines[id(part)] = line
+            parts.append(part)
+    return [(lines[id(part)], tag) for part, tag in markup_tags(parts)]
+
+
+def _resolve_images(token: Token, line: int, images: ImageResolver, *, allow_html: bool) -> None:
+    """Every image of a token, in Markdown or (with raw HTML allowed) as ``<img src>``, gets
+    the name ``images`` gives it."""
+    if token.type == "inline":
+        for child in token.children or ():
+            if child.type == "image":
+                child.attrSet("src", images(str(child.attrGet("src") or ""), line))
+    for part in _html_tokens([token]) if allow_html else ():
+        part.content = _html_images(part.content, line, images)
+
+
+def _html_images(content: str, line: int, images: ImageResolver) -> str:
+    """Raw HTML with the ``src`` of each ``<img>`` resolved as a Markdown image's is."""
+
+    def one(tag: re.Match[str]) -> str:
+        if tag.group(1) or tag.group(2).lower() != "img":
+            return tag.group()
+        at = line + content.count("\n", 0, tag.start())
+
+        def source(value: re.Match[str]) -> str:
+            written = next(group for group in value.group(2, 3, 4) if group is not None)
+            return f'{value.group(1)}"{escape(images(unescape(written), at))}"'
+
+        return _SRC.sub(source, tag.group(), count=1)
+
+    return _TAG.sub(one, content)
 
 
 def render_tokens(tokens: Sequence[Token], *, allow_html: bool = False) -> str:
@@ -257,8 +354,15 @@ def render_tokens(tokens: Sequence[Token], *, allow_html: bool = False) -> str:
     return str(md.renderer.render(tokens, md.options, {}))
 
 
-def render_question(markdown: str, *, allow_html: bool = False) -> str:
-    return str(_markdown(allow_html).renderInline(markdown))
+def render_question(
+    markdown: str, *, allow_html: bool = False, images: ImageResolver | None = None
+) -> str:
+    md = _markdown(allow_html)
+    tokens = md.parseInline(markdown, {})
+    if images is not None:
+        for token in tokens:
+            _resolve_images(token, 1, images, allow_html=allow_html)
+    return str(md.renderer.render(tokens, md.options, {}))
 
 
 def render_text(text: str) -> str:
