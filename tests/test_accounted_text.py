@@ -9,14 +9,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from anki_helpers import import_apkg, open_collection
-from helpers import CONTENT, examples
+from helpers import CONTENT, examples, kam
 from kam_anki import api
-from kam_anki.cli import main
 from kam_anki.errors import ContentError
 from test_images_and_html import png
 
@@ -53,7 +51,7 @@ def run(folder: Path, command: str, *extra: str) -> tuple[int, list[str], str]:
     args = [command, "--content", str(folder), *extra]
     if command == "build":
         args += ["-o", str(folder.parent / "kam.apkg")]
-    result = CliRunner().invoke(main, args)
+    result = kam(args)
     assert "Traceback" not in result.output
     prefix = folder.as_posix() + "/"
     lines = [
@@ -131,7 +129,7 @@ def test_a_notes_heading_ends_the_card_above_and_keeps_its_text_out(vault: Path)
         "## Weiterführendes {.notiz}\n\nLinks, Gedanken, ### und mehr\n\n### Offene Frage?\n\n"
         "## Was ist ein Key Account? {#key-account}\n\nEin Schlüsselkunde.\n",
     )
-    assert CliRunner().invoke(main, ["ids", "--content", str(vault)]).output == "0 id(s) added\n"
+    assert kam(["ids", "--content", str(vault)]).output == "0 id(s) added\n"
     code, lines, _ = run(vault, "build")
     assert (code, lines) == (0, [])
     notes = api.check(api.load(vault), keep_notes=True).notes
