@@ -1,0 +1,183 @@
+"""A large deck at a terminal: a progress line on stderr while the work goes on (a terminal
+only, never a pipe or CI), a report cut to what a person reads, and all of it for scripts
+(piped, ``--list-all``, ``--json``).
+
+The commands run as a user runs them, in a subprocess whose stdout and stderr are two
+pseudo-terminals; ``KAM_ANKI_PROGRESS_AFTER=0`` shows the line at once, so a small synthetic
+deck (benchmarks/synth.py) stands in for a slow one and no verdict depends on the clock.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pty
+import select
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from helpers import REPO
+from kam_anki.terminal import DELAY_VARIABLE
+
+CARDS = 300  # three files of synth's 100 cards
+SHOWN = 20
+ERASED = "\r\x1b[K\x1b[?25h"  # back to the start, line cleared, cursor shown again
+COMMAND = [sys.executable, "-m", "kam_anki"]
+
+
+def _synth() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("synth", REPO / "benchmarks" / "synth.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("synth", module)  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def deck_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    synth = _synth()
+    folder = tmp_path_factory.mktemp("synth") / "content"
+    synth.write(synth.generate(CARDS), folder)
+    return folder
+
+
+@pytest.fixture
+def deck(deck_source: Path, tmp_path: Path) -> Path:
+    """A fresh copy: no lock, no cache, so every run is a first build of every card."""
+    target = tmp_path / "content"
+    subprocess.run(["cp", "-r", str(deck_source), str(target)], check=True)
+    return target
+
+
+def environment(*, delay: str = "0", ci: bool = False) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", DELAY_VARIABLE)}
+    env.update({DELAY_VARIABLE: delay, "TERM": "xterm", "SOURCE_DATE_EPOCH": "1700000000"})
+    if ci:
+        env["CI"] = "true"
+    return env
+
+
+def at_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """Run a command whose stdout and stderr are two terminals; what each one showed."""
+    out_reader, out_screen = pty.openpty()
+    err_reader, err_screen = pty.openpty()
+    process = subprocess.Popen(
+        [*COMMAND, *args],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=out_screen,
+        stderr=err_screen,
+    )
+    os.close(out_screen)
+    os.close(err_screen)
+    shown = {out_reader: b"", err_reader: b""}
+    open_readers = [out_reader, err_reader]
+    while open_readers:
+        for reader in select.select(open_readers, [], [], 60)[0]:
+            try:
+                chunk = os.read(reader, 1 << 16)
+            except OSError:  # the command has ended and closed its side
+                chunk = b""
+            if chunk:
+                shown[reader] += chunk
+            else:
+                open_readers.remove(reader)
+                os.close(reader)
+    code = process.wait(timeout=60)
+    # A terminal turns each line end into CR LF.
+    out, err = (shown[r].decode().replace("\r\n", "\n") for r in (out_reader, err_reader))
+    return code, out, err
+
+
+def piped(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    done = subprocess.run(
+        [*COMMAND, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+BUILD = ["build", "--content", "content", "-o", "build/kam.apkg"]
+COUNT_LINE = f"{CARDS} cards: {CARDS} added, 0 changed, 0 removed, 0 unchanged"
+
+
+def test_a_large_first_build_at_a_terminal_shows_progress_then_a_short_report(deck: Path) -> None:
+    code, out, err = at_terminal(BUILD, deck.parent, environment())
+    assert code == 0, out + err
+    lines = out.splitlines()
+    assert lines[0] == COUNT_LINE
+    assert all(line.startswith("  + ") for line in lines[1 : 1 + SHOWN])
+    assert lines[1 + SHOWN : -1] == [
+        f"  … and {CARDS - SHOWN} more added (--list-all lists every card)"
+    ]
+    assert lines[-1].startswith("sha256 ") and lines[-1].endswith("  build/kam.apkg")
+    assert len(lines) == SHOWN + 3
+    # The progress line said what was done and how far, redrawn in place (never a new
+    # line), and was gone before the report came.
+    assert "checking files" in err and f"3/3 files, {CARDS} cards" in err
+    assert "writing package" in err and "MiB" in err
+    assert "\n" not in err
+    assert err.endswith(ERASED)
+
+
+def test_list_all_at_a_terminal_lists_every_card(deck: Path) -> None:
+    code, out, _ = at_terminal([*BUILD, "--list-all"], deck.parent, environment())
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == COUNT_LINE
+    assert len(lines) == CARDS + 2
+    assert sum(line.startswith("  + ") for line in lines) == CARDS
+
+
+def test_piped_the_build_shows_no_progress_and_every_card(deck: Path) -> None:
+    code, out, err = piped(BUILD, deck.parent, environment())
+    assert code == 0
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0] == COUNT_LINE
+    assert len(lines) == CARDS + 2
+    assert "…" not in out
+
+
+def test_in_ci_a_terminal_gets_what_a_pipe_gets(deck: Path) -> None:
+    code, out, err = at_terminal(BUILD, deck.parent, environment(ci=True))
+    assert code == 0
+    assert err == ""
+    assert len(out.splitlines()) == CARDS + 2
+
+
+def test_work_shorter_than_the_delay_shows_no_progress(deck: Path) -> None:
+    code, out, err = at_terminal(BUILD, deck.parent, environment(delay="3600"))
+    assert code == 0
+    assert err == ""
+    assert len(out.splitlines()) == SHOWN + 3
+
+
+def test_check_and_preview_at_a_terminal_show_their_progress(deck: Path) -> None:
+    code, out, err = at_terminal(["check", "--content", "content"], deck.parent, environment())
+    assert (code, out) == (0, f"{CARDS} cards ok, 0 warning(s)\n")
+    assert "checking files" in err and f"3/3 files, {CARDS} cards" in err
+    assert err.endswith(ERASED) and "\n" not in err
+
+    args = ["preview", "--content", "content", "-o", "build/preview.html"]
+    code, out, err = at_terminal(args, deck.parent, environment())
+    assert (code, out) == (0, f"preview: {CARDS} cards, 0 warning(s)  build/preview.html\n")
+    assert "checking files" in err
+    assert "writing preview" in err and f"{CARDS}/{CARDS} cards" in err
+    assert err.endswith(ERASED) and "\n" not in err
+
+
+def test_an_error_at_a_terminal_erases_the_progress_line_before_the_message(deck: Path) -> None:
+    first = sorted(deck.glob("*.md"))[-1]
+    first.write_text(first.read_text(encoding="utf-8") + "\n## Ohne Id\n\n- x\n", "utf-8")
+    code, out, err = at_terminal(BUILD, deck.parent, environment())
+    assert (code, out) == (1, "")
+    progress, message = err.rsplit(ERASED, 1)
+    assert "checking files" in progress
+    assert message.startswith(f"content/{first.name}:") and ": error: card has no id" in message
+    assert not (deck.parent / "build" / "kam.apkg").exists()
