@@ -136,7 +136,7 @@ def build(  # noqa: PLR0913
     problems = sorted(across.problems)
     errors = [d for d in problems if d.severity == "error"]
     if errors:
-        raise ContentError(errors)
+        raise ContentError(errors, [d for d in problems if d.severity == "warning"])
     state, changes = across.stamper.finish(notetype.digest, forget_removed=forget_removed)
     problems += clock_warnings(previous, state, changes, now)
     if sink is not None:

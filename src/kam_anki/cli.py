@@ -82,7 +82,8 @@ def _run(action: Callable[[], object], root: Path, *, json_command: str | None =
         if json_command is not None:
             from kam_anki.report import json_failure
 
-            _echo(json_failure(json_command, problems))
+            warnings = exc.warnings if isinstance(exc, ContentError) else ()
+            _echo(json_failure(json_command, problems, [_relative(root, w) for w in warnings]))
         else:
             _echo("\n".join(map(_said, problems)), err=True)
         if status == 1 and not isinstance(exc, (KamError, OSError)) and os.environ.get(DEBUG):

@@ -56,11 +56,12 @@ def build_report(
     if changes.notetype_changed and not first_build:
         lines.append("  ~ note type (card design) changed")
     if result.state.removed:
-        lines.append(
-            f"{len(result.state.removed)} removed card(s) stay in the package, tagged."
-            f"\n  To delete them in Anki: Browse, search  {removed_search(config)}"
-            "  select all, Notes > Delete.\n  Then run: kam-anki build --forget-removed"
-        )
+        lines += [
+            f"{len(result.state.removed)} removed card(s) stay in the package, tagged.",
+            f"  To delete them in Anki: Browse, search  {removed_search(config)}"
+            "  select all, Notes > Delete.",
+            "  Then run: kam-anki build --forget-removed",
+        ]
     return lines
 
 
@@ -100,9 +101,12 @@ def json_report(
     return _dump(document)
 
 
-def json_failure(command: str, errors: Sequence[Diagnostic]) -> str:
+def json_failure(
+    command: str, errors: Sequence[Diagnostic], warnings: Sequence[Diagnostic] = ()
+) -> str:
     """A command that failed, in the shape of :func:`json_report`: ``ok`` false, the errors
-    (paths as the user sees them already; "" for none), nothing counted or written."""
+    and the warnings found with them (paths as the user sees them already; "" for none),
+    nothing counted or written."""
     document = {
         "command": command,
         "ok": False,
@@ -110,7 +114,7 @@ def json_failure(command: str, errors: Sequence[Diagnostic]) -> str:
         "notetype_changed": None,
         **{kind: [] for _, kind in _KINDS},
         "tombstones": None,
-        "warnings": [],
+        "warnings": _diagnostics(warnings, None),
         "errors": _diagnostics(errors, None),
         "package": None,
     }
