@@ -1,4 +1,5 @@
-"""Run a command; print its wall time (s) and its own peak resident memory (bytes).
+"""Run a command; print its wall time (s), its own peak resident memory (bytes) and the CPU
+time (s, user and system) of it and its worker processes.
 
 Usage: python benchmarks/peak.py [--terminal] COMMAND [ARG...]
 
@@ -38,7 +39,7 @@ def main(command: list[str]) -> int:
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
-    print(seconds, usage.ru_maxrss * RSS_UNIT)
+    print(seconds, usage.ru_maxrss * RSS_UNIT, usage.ru_utime + usage.ru_stime)
     return process.returncode
 
 

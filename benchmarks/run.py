@@ -52,6 +52,7 @@ class RunFailed(Exception):
 class Sample:
     seconds: float
     peak_mib: float
+    cpu_seconds: float  # user and system, the command's worker processes included
 
 
 def measure(command: Command, folder: Path, *, terminal: bool = False) -> Sample:
@@ -67,8 +68,8 @@ def measure(command: Command, folder: Path, *, terminal: bool = False) -> Sample
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:]
         raise RunFailed(f"{Path(command[0]).name} exited {done.returncode}: {tail}")
-    seconds, peak = done.stdout.split()
-    return Sample(float(seconds), int(peak) / 2**20)
+    seconds, peak, cpu = done.stdout.split()
+    return Sample(float(seconds), int(peak) / 2**20, float(cpu))
 
 
 @dataclass
@@ -90,6 +91,10 @@ class Result:
     @property
     def peak(self) -> tuple[float, float]:
         return self._medians(lambda s: s.peak_mib)
+
+    @property
+    def cpu(self) -> tuple[float, float]:
+        return self._medians(lambda s: s.cpu_seconds)
 
     @property
     def ratio(self) -> float:
@@ -263,10 +268,11 @@ def goals(results: list[Result]) -> list[Goal]:
         ),
         Goal("peak memory at 50,000 vs floor", 1.5, pick("cold", 50_000, attrgetter("mem_ratio"))),
         Goal(
-            "progress line: cold build at 10,000 on a terminal vs piped: time",
+            "progress line: cold build at 10,000 on a terminal vs piped: CPU time",
             1.05,
-            pick("terminal", TERMINAL_SIZE, ratio),
-            "no slowdown beyond the noise",
+            pick("terminal", TERMINAL_SIZE, lambda r: r.cpu[0] / r.cpu[1]),
+            "no slowdown beyond the noise; CPU time, which other work on the machine moves "
+            "less than wall time",
         ),
     ]
 
@@ -319,6 +325,14 @@ def report(results: list[Result], peers: dict[str, str], info: dict[str, str]) -
             f"| {ours_mib:.1f} | {theirs_mib:.1f} | {r.mem_ratio:.2f}x |"
         )
     for r in results:
+        if r.case == "terminal":
+            (ours, theirs), (ours_cpu, theirs_cpu) = r.seconds, r.cpu
+            lines += [
+                "",
+                f"Progress line: the cold {r.n:,}-card build on a terminal (progress line, "
+                f"report cut short) took {ours:.3f} s ({ours_cpu:.3f} s CPU), piped "
+                f"{theirs:.3f} s ({theirs_cpu:.3f} s CPU).",
+            ]
         if r.items:
             (ours, theirs), (ours_mib, theirs_mib) = r.seconds, r.peak
             lines += [

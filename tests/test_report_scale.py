@@ -13,8 +13,10 @@ import importlib.util
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -181,3 +183,68 @@ def test_an_error_at_a_terminal_erases_the_progress_line_before_the_message(deck
     assert "checking files" in progress
     assert message.startswith(f"content/{first.name}:") and ": error: card has no id" in message
     assert not (deck.parent / "build" / "kam.apkg").exists()
+
+
+class Terminals:
+    """A long-running command (``watch``) on two terminals, read as it goes."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.out_reader, out_screen = pty.openpty()
+        self.err_reader, err_screen = pty.openpty()
+        self.process = subprocess.Popen(
+            [*COMMAND, *args],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out_screen,
+            stderr=err_screen,
+        )
+        os.close(out_screen)
+        os.close(err_screen)
+        self.shown = {self.out_reader: "", self.err_reader: ""}
+
+    @property
+    def out(self) -> str:
+        return self.shown[self.out_reader].replace("\r\n", "\n")
+
+    @property
+    def err(self) -> str:
+        return self.shown[self.err_reader]
+
+    def wait_for(self, text: str, count: int = 1, timeout: float = 60) -> None:
+        """Until stdout has shown ``text`` ``count`` times (a generous timeout: no verdict
+        depends on the clock, only a hang ends the test)."""
+        deadline = time.monotonic() + timeout
+        while self.out.count(text) < count:
+            assert time.monotonic() < deadline, self.out + self.err
+            assert self.process.poll() is None, self.out + self.err
+            for reader in select.select(list(self.shown), [], [], 0.5)[0]:
+                self.shown[reader] += os.read(reader, 1 << 16).decode(errors="replace")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            self.process.wait(timeout=30)
+        os.close(self.out_reader)
+        os.close(self.err_reader)
+
+
+def test_each_watch_rebuild_at_a_terminal_shows_progress_then_its_report(deck: Path) -> None:
+    args = ["watch", "--content", "content", "-o", "build/kam.apkg"]
+    watching = Terminals([*args, "--preview", "build/preview.html"], deck.parent, environment())
+    try:
+        watching.wait_for("watching content/ for changes")
+        first = watching.err
+        assert "checking files" in first and "writing package" in first
+        assert "writing preview" in first and first.endswith(ERASED)
+        assert f"  … and {CARDS - SHOWN} more added (--list-all lists every card)" in watching.out
+
+        source = sorted(deck.glob("*.md"))[0]
+        source.write_text(source.read_text(encoding="utf-8") + "\n## Neu {#neu}\n\n- x\n", "utf-8")
+        watching.wait_for("rebuilt in", count=2)
+        again = watching.err[len(first) :]
+        assert "checking files" in again and "writing preview" in again
+        assert again.endswith(ERASED) and "\n" not in watching.err
+        assert "  + neu: Neu\n" in watching.out
+    finally:
+        watching.close()
