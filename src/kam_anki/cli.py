@@ -86,7 +86,7 @@ def _run(action: Callable[[], object], root: Path, *, json_command: str | None =
             _echo(json_failure(json_command, problems, [_relative(root, w) for w in warnings]))
         else:
             _echo("\n".join(map(_said, problems)), err=True)
-        if status == 1 and not isinstance(exc, (KamError, OSError)) and os.environ.get(DEBUG):
+        if not isinstance(exc, (KamError, OSError)) and os.environ.get(DEBUG):  # a bug
             _echo(traceback.format_exc().rstrip("\n"), err=True)
         return status
 
@@ -102,7 +102,7 @@ def _problems(exc: Exception, root: Path) -> tuple[int, list[Diagnostic]]:
     if isinstance(exc, KamError):
         return 1, [Diagnostic("", 0, "error", str(exc))]
     if isinstance(exc, OSError):
-        where = f"{exc.filename}" if exc.filename else ""
+        where = str(exc.filename) if exc.filename else ""
         return 1, [Diagnostic(where, 0, "error", exc.strerror or str(exc))]
     # A bug: still no traceback for the user, but a report.
     message = (
@@ -255,10 +255,10 @@ def check(content_dir: Path, output: Path, strict: bool, as_json: bool) -> None:
         _json_report("check", project, outcome, ok=not failed)
     else:
         _show(content_dir, result.warnings)
+        if not failed:
+            _echo(f"{len(result.state.cards)} cards ok, {len(result.warnings)} warning(s)")
     if failed:
         sys.exit(1)
-    if not as_json:
-        _echo(f"{len(result.state.cards)} cards ok, {len(result.warnings)} warning(s)")
 
 
 @main.command(epilog="\b\nExample:\n  kam-anki ids --content content")
@@ -321,8 +321,9 @@ def watch(content_dir: Path, output: Path, preview_path: Path, list_all: bool) -
         project = api.load(content_dir, output)
         with progress_line() as progress:
             outcome = api.write(project, keep_notes=True, progress=progress)
-            api.write_preview(project, outcome, preview_path, progress=progress)
         _report(project, outcome, dry_run=False, list_all=list_all)
+        with progress_line() as progress:
+            api.write_preview(project, outcome, preview_path, progress=progress)
         _echo(f"preview: {len(outcome.notes)} cards  {preview_path.as_posix()}")
         _echo(f"[{time.strftime('%H:%M:%S')}] rebuilt in {time.monotonic() - started:.2f} s")
 
