@@ -64,37 +64,79 @@ def environment(*, delay: str = "0", ci: bool = False) -> dict[str, str]:
     return env
 
 
-def at_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
-    """Run a command whose stdout and stderr are two terminals; what each one showed."""
-    out_reader, out_screen = pty.openpty()
-    err_reader, err_screen = pty.openpty()
-    process = subprocess.Popen(
-        [*COMMAND, *args],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=out_screen,
-        stderr=err_screen,
-    )
-    os.close(out_screen)
-    os.close(err_screen)
-    shown = {out_reader: b"", err_reader: b""}
-    open_readers = [out_reader, err_reader]
-    while open_readers:
-        for reader in select.select(open_readers, [], [], 60)[0]:
+class Terminals:
+    """A command on two terminals (stdout, stderr), read as it goes."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.out_reader, out_screen = pty.openpty()
+        self.err_reader, err_screen = pty.openpty()
+        self.process = subprocess.Popen(
+            [*COMMAND, *args],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out_screen,
+            stderr=err_screen,
+        )
+        os.close(out_screen)
+        os.close(err_screen)
+        self.shown = {self.out_reader: b"", self.err_reader: b""}
+        self.open = [self.out_reader, self.err_reader]
+
+    @property
+    def out(self) -> str:
+        return self._text(self.out_reader)
+
+    @property
+    def err(self) -> str:
+        return self._text(self.err_reader)
+
+    def _text(self, reader: int) -> str:
+        # A terminal turns each line end into CR LF.
+        return self.shown[reader].decode(errors="replace").replace("\r\n", "\n")
+
+    def _read(self, timeout: float) -> None:
+        for reader in select.select(self.open, [], [], timeout)[0]:
             try:
                 chunk = os.read(reader, 1 << 16)
             except OSError:  # the command has ended and closed its side
                 chunk = b""
-            if chunk:
-                shown[reader] += chunk
-            else:
-                open_readers.remove(reader)
-                os.close(reader)
-    code = process.wait(timeout=60)
-    # A terminal turns each line end into CR LF.
-    out, err = (shown[r].decode().replace("\r\n", "\n") for r in (out_reader, err_reader))
-    return code, out, err
+            self.shown[reader] += chunk
+            if not chunk:
+                self.open.remove(reader)
+
+    def wait_for(self, text: str, count: int = 1, timeout: float = 60) -> None:
+        """Until stdout has shown ``text`` ``count`` times (a generous timeout: no verdict
+        depends on the clock, only a hang ends the test)."""
+        deadline = time.monotonic() + timeout
+        while self.out.count(text) < count:
+            assert time.monotonic() < deadline, self.out + self.err
+            assert self.process.poll() is None, self.out + self.err
+            self._read(0.5)
+
+    def finish(self) -> tuple[int, str, str]:
+        """Everything the command shows until it ends, and its exit status."""
+        deadline = time.monotonic() + 60
+        while self.open:
+            assert time.monotonic() < deadline, self.out + self.err
+            self._read(0.5)
+        return self.process.wait(timeout=60), self.out, self.err
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            self.process.wait(timeout=30)
+        os.close(self.out_reader)
+        os.close(self.err_reader)
+
+
+def at_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """Run a command whose stdout and stderr are two terminals; what each one showed."""
+    terminals = Terminals(args, cwd, env)
+    try:
+        return terminals.finish()
+    finally:
+        terminals.close()
 
 
 def piped(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
@@ -183,50 +225,6 @@ def test_an_error_at_a_terminal_erases_the_progress_line_before_the_message(deck
     assert "checking files" in progress
     assert message.startswith(f"content/{first.name}:") and ": error: card has no id" in message
     assert not (deck.parent / "build" / "kam.apkg").exists()
-
-
-class Terminals:
-    """A long-running command (``watch``) on two terminals, read as it goes."""
-
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
-        self.out_reader, out_screen = pty.openpty()
-        self.err_reader, err_screen = pty.openpty()
-        self.process = subprocess.Popen(
-            [*COMMAND, *args],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out_screen,
-            stderr=err_screen,
-        )
-        os.close(out_screen)
-        os.close(err_screen)
-        self.shown = {self.out_reader: "", self.err_reader: ""}
-
-    @property
-    def out(self) -> str:
-        return self.shown[self.out_reader].replace("\r\n", "\n")
-
-    @property
-    def err(self) -> str:
-        return self.shown[self.err_reader]
-
-    def wait_for(self, text: str, count: int = 1, timeout: float = 60) -> None:
-        """Until stdout has shown ``text`` ``count`` times (a generous timeout: no verdict
-        depends on the clock, only a hang ends the test)."""
-        deadline = time.monotonic() + timeout
-        while self.out.count(text) < count:
-            assert time.monotonic() < deadline, self.out + self.err
-            assert self.process.poll() is None, self.out + self.err
-            for reader in select.select(list(self.shown), [], [], 0.5)[0]:
-                self.shown[reader] += os.read(reader, 1 << 16).decode(errors="replace")
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            self.process.wait(timeout=30)
-        os.close(self.out_reader)
-        os.close(self.err_reader)
 
 
 def test_each_watch_rebuild_at_a_terminal_shows_progress_then_its_report(deck: Path) -> None:
