@@ -152,6 +152,7 @@ def _relative(root: Path, diagnostic: Diagnostic) -> Diagnostic:
 Examples:
   kam-anki build                 content/ -> build/kam.apkg
   kam-anki build --dry-run       show what an import would change, write nothing
+  kam-anki build --json          the build's report as one JSON document, for scripts
   kam-anki check --strict        validate; warnings count as errors
   kam-anki ids                   add a card id to every heading without one
   kam-anki preview --open        see every card before importing
