@@ -232,3 +232,17 @@ def test_large_counts_are_written_with_thousands_separators() -> None:
     lines = build_report(_result(20_000, 0, 0), CONFIG, first_build=True, dry_run=False, limit=20)
     assert len(lines) == 22
     assert lines[-1] == "  … and 19,980 more added (--list-all lists every card)"
+
+
+def test_a_removed_item_card_has_no_place_and_a_changed_one_its_list_cards(here: Path) -> None:
+    assert run("build", "--content", "content", "-o", "build/kam.apkg").exit_code == 0
+    edit(here / "key-account-management.md", "- Kriterien & Messgrößen\n", "")
+    result = run("build", "--content", "content", "-o", "build/kam.apkg", "--json")
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    card = "kam-zirkel-schritte-im-rahmen-der-analyse-5"
+    assert document["removed"] == [
+        {"id": f"{card}/5", "question": "Kriterien & Messgrößen", "file": None, "line": None}
+    ]
+    changed = {entry["id"]: (entry["file"], entry["line"]) for entry in document["changed"]}
+    assert changed[card] == changed[f"{card}/1"] == (CHAPTER, 40)

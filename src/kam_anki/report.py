@@ -87,7 +87,9 @@ def json_report(
             "errors": 0,
         },
         "notetype_changed": changes.notetype_changed and not first_build,
-        **{kind: list(_cards(getattr(changes, kind), places, root)) for _, kind in _KINDS},
+        "added": list(_cards(changes.added, places, root)),
+        "changed": list(_cards(changes.changed, places, root)),
+        "removed": list(_cards(changes.removed, {}, root)),  # no longer in the content
         "tombstones": {
             "count": len(result.state.removed),
             "search": removed_search(content.config),
@@ -124,8 +126,8 @@ def json_failure(
 def _cards(
     cards: Iterable[tuple[str, str]], places: dict[str, Place], root: Path
 ) -> Iterator[dict[str, object]]:
-    """Each card with its file and line; an item card is where its list card is; a removed
-    card is nowhere (null)."""
+    """Each card with its file and line (null where ``places`` has none); an item card is
+    where its list card is."""
     for card_id, question in cards:
         item = split_item_id(card_id)
         place = places.get(item[0] if item else card_id)
