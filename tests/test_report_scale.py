@@ -10,6 +10,7 @@ deck (benchmarks/synth.py) stands in for a slow one and no verdict depends on th
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import pty
 import select
@@ -23,7 +24,7 @@ from types import ModuleType
 import pytest
 
 from helpers import REPO
-from kam_anki.terminal import DELAY_VARIABLE
+from kam_anki.terminal import DELAY_VARIABLE, is_terminal
 
 CARDS = 300  # three files of synth's 100 cards
 SHOWN = 20
@@ -246,3 +247,25 @@ def test_each_watch_rebuild_at_a_terminal_shows_progress_then_its_report(deck: P
         assert "  + neu: Neu\n" in watching.out
     finally:
         watching.close()
+
+
+class _Screen(io.StringIO):
+    """A terminal as a stream sees it: ``isatty`` true, and an error once closed."""
+
+    def isatty(self) -> bool:
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
+        return True
+
+
+@pytest.mark.parametrize(
+    ("environ", "watched"),
+    [({}, True), ({"CI": "true"}, False), ({"CI": ""}, True), ({"TERM": "dumb"}, False)],
+)
+def test_a_terminal_is_watched_unless_ci_or_dumb(environ: dict[str, str], watched: bool) -> None:
+    assert is_terminal(_Screen(), environ) is watched
+    assert is_terminal(io.StringIO(), environ) is False  # a file or a pipe
+    closed = _Screen()
+    closed.close()
+    assert is_terminal(closed, environ) is False
+    assert is_terminal(None, environ) is False

@@ -27,11 +27,11 @@ REDRAW = 0.1
 _ERASE = "\r\x1b[K\x1b[?25h"
 
 
-def is_terminal(stream: TextIO, environ: Mapping[str, str]) -> bool:
+def is_terminal(stream: TextIO | None, environ: Mapping[str, str]) -> bool:
     """A person watches ``stream``: a terminal that can redraw a line, and not a CI job
     (whose log may be a pseudo-terminal)."""
     try:
-        tty = stream.isatty()
+        tty = stream is not None and stream.isatty()
     except ValueError:  # closed
         return False
     return tty and not environ.get("CI") and environ.get("TERM") != "dumb"
@@ -42,7 +42,7 @@ def progress_line(stream: TextIO | None = None) -> Iterator[Progress]:
     """Progress for one piece of work, shown on ``stream`` (stderr) if a person watches it;
     the line is gone when the block ends, however it ends."""
     stream = stream or sys.stderr
-    if not is_terminal(stream, os.environ):
+    if stream is None or not is_terminal(stream, os.environ):
         yield SILENT
         return
     line = _Line(stream, _delay(os.environ))
