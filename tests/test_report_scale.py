@@ -14,6 +14,7 @@ import io
 import os
 import pty
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def deck_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def deck(deck_source: Path, tmp_path: Path) -> Path:
     """A fresh copy: no lock, no cache, so every run is a first build of every card."""
     target = tmp_path / "content"
-    subprocess.run(["cp", "-r", str(deck_source), str(target)], check=True)
+    shutil.copytree(deck_source, target)
     return target
 
 
