@@ -36,6 +36,7 @@ QUICK_SIZES = (1_000, 10_000)
 PEER_SIZE = 1_000
 EDIT_SIZE = 10_000
 LIST_SIZE = 1_000
+TERMINAL_SIZE = 10_000
 LIST_RULE = "list_cards = 3\n"  # the synthetic answers that are one list have 3 to 8 items
 SOURCE_DATE_EPOCH = "1700000000"  # a fixed clock: the same lock and package on every run
 BARE_IMPORTS = "import genanki, markdown_it, click"
@@ -51,22 +52,24 @@ class RunFailed(Exception):
 class Sample:
     seconds: float
     peak_mib: float
+    cpu_seconds: float  # user and system, the command's worker processes included
 
 
-def measure(command: Command, folder: Path) -> Sample:
-    """Run ``command`` in ``folder`` (its own cache dir there too); wall time and peak RSS."""
+def measure(command: Command, folder: Path, *, terminal: bool = False) -> Sample:
+    """Run ``command`` in ``folder`` (its own cache dir there too); wall time and peak RSS;
+    with ``terminal``, its stdout and stderr are a (pseudo-)terminal."""
     env = {
         **os.environ,
         "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
         "XDG_CACHE_HOME": str(folder / ".cache"),
     }
-    wrapped = [sys.executable, str(PEAK), *command]
+    wrapped = [sys.executable, str(PEAK), *(["--terminal"] if terminal else []), *command]
     done = subprocess.run(wrapped, cwd=folder, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:]
         raise RunFailed(f"{Path(command[0]).name} exited {done.returncode}: {tail}")
-    seconds, peak = done.stdout.split()
-    return Sample(float(seconds), int(peak) / 2**20)
+    seconds, peak, cpu = done.stdout.split()
+    return Sample(float(seconds), int(peak) / 2**20, float(cpu))
 
 
 @dataclass
@@ -90,6 +93,10 @@ class Result:
         return self._medians(lambda s: s.peak_mib)
 
     @property
+    def cpu(self) -> tuple[float, float]:
+        return self._medians(lambda s: s.cpu_seconds)
+
+    @property
     def ratio(self) -> float:
         ours, theirs = self.seconds
         return ours / theirs
@@ -110,6 +117,7 @@ class Case:
     other_name: str
     prepare: Callable[[int], Path]
     other: Callable[[Path], Command]
+    terminal: bool = False  # kam-anki's stdout and stderr are a terminal (the rival's: pipes)
 
 
 def kam_build(folder: Path) -> Command:
@@ -125,7 +133,7 @@ def run_case(case: Case) -> Result:
     result = Result(case.name, case.n, case.other_name)
     for run in range(case.runs):
         folder = case.prepare(run)
-        result.kam.append(measure(kam_build(folder), folder))
+        result.kam.append(measure(kam_build(folder), folder, terminal=case.terminal))
         result.others.append(measure(case.other(folder), folder))
         if case.name == "lists":
             result.items = item_cards(folder)
@@ -166,10 +174,15 @@ def with_list_cards(scratch: Path, source: Path) -> Callable[[int], Path]:
     return prepare
 
 
-def kam_plain(folder: Path) -> Command:
-    # Its own output folder: the cache and the record of what was shipped stay apart.
-    content, output = str(folder / "plain"), str(folder / "plain-build" / "kam.apkg")
-    return [sys.executable, "-m", "kam_anki", "build", "--content", content, "-o", output]
+def kam_other(name: str) -> Callable[[Path], Command]:
+    """kam-anki on the copy ``folder/name``, into its own output folder: the cache and the
+    record of what was shipped stay apart from the measured build's."""
+
+    def command(folder: Path) -> Command:
+        content, output = str(folder / name), str(folder / f"{name}-build" / "kam.apkg")
+        return [sys.executable, "-m", "kam_anki", "build", "--content", content, "-o", output]
+
+    return command
 
 
 def item_cards(folder: Path) -> int:
@@ -227,7 +240,7 @@ class Goal:
 
 
 def goals(results: list[Result]) -> list[Goal]:
-    found = {(r.case, r.n): r for r in results if r.other in ("floor", "bare imports")}
+    found = {(r.case, r.n): r for r in results if r.other in ("floor", "bare imports", "piped")}
     ratio = attrgetter("ratio")
 
     def pick(case: str, n: int | None, value: Callable[[Result], float]) -> float | None:
@@ -254,6 +267,12 @@ def goals(results: list[Result]) -> list[Goal]:
             pick("rebuild", 10_000, ratio),
         ),
         Goal("peak memory at 50,000 vs floor", 1.5, pick("cold", 50_000, attrgetter("mem_ratio"))),
+        Goal(
+            "progress line: cold build at 10,000 on a terminal vs piped: CPU time",
+            1.05,
+            pick("terminal", TERMINAL_SIZE, lambda r: r.cpu[0] / r.cpu[1]),
+            "CPU time: a shared machine's load moves it less than wall time",
+        ),
     ]
 
 
@@ -305,6 +324,14 @@ def report(results: list[Result], peers: dict[str, str], info: dict[str, str]) -
             f"| {ours_mib:.1f} | {theirs_mib:.1f} | {r.mem_ratio:.2f}x |"
         )
     for r in results:
+        if r.case == "terminal":
+            (ours, theirs), (ours_cpu, theirs_cpu) = r.seconds, r.cpu
+            lines += [
+                "",
+                f"Progress line: the cold {r.n:,}-card build on a terminal (progress line, "
+                f"report cut short) took {ours:.3f} s ({ours_cpu:.3f} s CPU), piped "
+                f"{theirs:.3f} s ({theirs_cpu:.3f} s CPU).",
+            ]
         if r.items:
             (ours, theirs), (ours_mib, theirs_mib) = r.seconds, r.peak
             lines += [
@@ -341,7 +368,26 @@ def plan(
         cold = fresh_copies(scratch, f"cold-{n}", {"content": scratch / f"src-{n}"})
         cases.append(Case("cold", n, runs(n), "floor", cold, floor_build))
     lists = with_list_cards(scratch, scratch / f"src-{LIST_SIZE}")
-    cases.append(Case("lists", LIST_SIZE, runs(LIST_SIZE), "no list cards", lists, kam_plain))
+    cases.append(
+        Case("lists", LIST_SIZE, runs(LIST_SIZE), "no list cards", lists, kam_other("plain"))
+    )
+    # The same cold build twice: on a terminal (progress line, report cut short) and piped.
+    sources = {
+        "content": scratch / f"src-{TERMINAL_SIZE}",
+        "piped": scratch / f"src-{TERMINAL_SIZE}",
+    }
+    terminal = fresh_copies(scratch, "terminal", sources)
+    cases.append(
+        Case(
+            "terminal",
+            TERMINAL_SIZE,
+            runs(TERMINAL_SIZE),
+            "piped",
+            terminal,
+            kam_other("piped"),
+            terminal=True,
+        )
+    )
     shutil.copytree(scratch / f"src-{EDIT_SIZE}", scratch / "rebuild" / "content")
     rebuild = edited(scratch / "rebuild")
     cases.append(Case("rebuild", EDIT_SIZE, runs(EDIT_SIZE), "floor", rebuild, floor_build))

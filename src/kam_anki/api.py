@@ -23,6 +23,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from kam_anki import clock
 from kam_anki.build import Result, build
@@ -49,6 +50,7 @@ from kam_anki.output import (
     writing,
 )
 from kam_anki.parse import parse_file
+from kam_anki.progress import SILENT, Progress
 from kam_anki.state import Issued, dump_state, first_epoch
 from kam_anki.workers import cores, jobs_for
 
@@ -98,19 +100,35 @@ def load(content_dir: Path, output: Path = DEFAULT_OUTPUT) -> Project:
     return Project(content, default_notetype(), output, clock.now(content.previous))
 
 
-def check(project: Project, *, forget_removed: bool = False, keep_notes: bool = False) -> Outcome:
+def check(
+    project: Project,
+    *,
+    forget_removed: bool = False,
+    keep_notes: bool = False,
+    progress: Progress = SILENT,
+) -> Outcome:
     """Check, render and stamp in memory: the file cache is read, nothing is written.
     ``keep_notes`` keeps the notes (with their times) for a preview."""
     notes: list[Note] = []
     result = _build(
-        project, sink=notes.append if keep_notes else None, forget_removed=forget_removed
+        project,
+        sink=notes.append if keep_notes else None,
+        forget_removed=forget_removed,
+        progress=progress,
     )
     return Outcome(result, tuple(notes))
 
 
-def write(project: Project, *, forget_removed: bool = False, keep_notes: bool = False) -> Outcome:
+def write(
+    project: Project,
+    *,
+    forget_removed: bool = False,
+    keep_notes: bool = False,
+    progress: Progress = SILENT,
+) -> Outcome:
     """Build and write the package, the lock and the record of what was shipped, as one
-    transaction: all three or none change; a failed build leaves the last good ones."""
+    transaction: all three or none change; a failed build leaves the last good ones.
+    ``progress`` hears of each step as it goes: files checked, the package written."""
     from kam_anki.package import PackageWriter  # genanki: only a command that writes pays
 
     content, folder, output = project.content, project.folder, project.output
@@ -127,9 +145,24 @@ def write(project: Project, *, forget_removed: bool = False, keep_notes: bool = 
             sink = _both(package.add, notes.append)
         cache = DirectoryCache(folder / CACHE_DIR, writable=True)
         result = _build(
-            project, sink=sink, forget_removed=forget_removed, issued=issued, cache=cache
+            project,
+            sink=sink,
+            forget_removed=forget_removed,
+            issued=issued,
+            cache=cache,
+            progress=progress,
         )
         notetype_mod = result.state.notetype.mod
+
+        def write_package(out: BinaryIO) -> None:
+            def on_bytes(done: int, total: int) -> None:
+                if done:
+                    progress.advance(done, f"{done / 2**20:.1f}/{total / 2**20:.1f} MiB")
+                else:
+                    progress.start("writing package", total)
+
+            package.write(out, notetype_mod, result.media, on_bytes)
+
         # The package and the lock change together or not at all: all three are written in
         # full in the output folder first. The record of what was shipped moves first
         # (alone, it only makes a later build stamp anew), the package last (content/ may
@@ -138,7 +171,7 @@ def write(project: Project, *, forget_removed: bool = False, keep_notes: bool = 
             [
                 (folder / ISSUED_NAME, extended_record(record, issued, result.state)),
                 (content.lock_path, as_text(lambda out: dump_state(result.state, out))),
-                (output, lambda out: package.write(out, notetype_mod, result.media)),
+                (output, write_package),
             ],
             stage_in=folder,
         )
@@ -175,11 +208,19 @@ def package_bytes(
     return out.getvalue(), Outcome(result, tuple(notes))
 
 
-def write_preview(project: Project, outcome: Outcome, page: Path) -> None:
+def write_preview(
+    project: Project, outcome: Outcome, page: Path, *, progress: Progress = SILENT
+) -> None:
     """The page with every card of ``outcome`` (built with ``keep_notes``), written atomically."""
     from kam_anki.preview import render_preview
 
     result = outcome.result
+    cards = len(outcome.notes)
+    progress.start("writing preview", cards)
+
+    def on_card(done: int) -> None:
+        progress.advance(done, f"{done:,}/{cards:,} cards")
+
     html = render_preview(
         project.notetype,
         outcome.notes,
@@ -187,6 +228,7 @@ def write_preview(project: Project, outcome: Outcome, page: Path) -> None:
         result.warnings,
         title=project.content.config.name,
         media=result.media,
+        on_card=on_card,
     )
     write_atomic(page, html.encode("utf-8"))
 
@@ -228,12 +270,19 @@ def _build(
     forget_removed: bool,
     issued: Issued | None = None,
     cache: DirectoryCache | None = None,
+    progress: Progress = SILENT,
 ) -> Result:
     """Check, render and stamp, with the file cache beside the output (read-only unless
     ``cache`` is given) and what was shipped before (read unless ``issued`` is given)."""
     content = project.content
     if cache is None:
         cache = DirectoryCache(project.folder / CACHE_DIR, writable=False)
+    total = len(content.paths)
+    progress.start("checking files", total)
+
+    def on_file(files: int, notes: int) -> None:
+        progress.advance(files, f"{files:,}/{total:,} files, {notes:,} cards")
+
     return build(
         content.config,
         project.notetype,
@@ -248,6 +297,7 @@ def _build(
         else read_issued(content.root, read_record(project.folder)),
         jobs=jobs_for(cores(), content.markdown_bytes(), len(cache)),
         sink=sink,
+        on_file=on_file,
     )
 
 

@@ -50,6 +50,7 @@ class _Across:
     first_deck: dict[str, tuple[str, Place]] = field(default_factory=dict)
     spellings: set[str] = field(default_factory=set)
     item_keys: ItemKeys | None = None  # made for the first list card: most decks have none
+    notes: int = 0  # stamped so far (item cards included)
 
     def take(self, checked: Checked) -> None:
         """One file's notes: checked against the files before it, stamped, passed on; each
@@ -84,6 +85,7 @@ class _Across:
 
     def _emit(self, note: Note, question: str) -> None:
         mod = self.stamper.stamp(note.card_id, note_digest(note), question)
+        self.notes += 1
         if self.sink is not None:
             self.sink(Note(note.card_id, note.fields, note.tags, note.deck, mod))
 
@@ -103,6 +105,7 @@ def build(  # noqa: PLR0913
     jobs: int = 1,
     sink: Callable[[Note], None] | None = None,
     issued: Issued | None = None,
+    on_file: Callable[[int, int], None] | None = None,
 ) -> Result:
     """Check and render every card; raises :class:`ContentError` with every error found.
 
@@ -111,6 +114,7 @@ def build(  # noqa: PLR0913
     is what was shipped before besides ``previous`` (see :mod:`kam_anki.history`). Each note,
     with its time, goes to ``sink`` in package order as soon as it is ready (tombstones
     last), so a large deck is never held in memory; after an error, discard what it got.
+    ``on_file`` is called after each file with the files and the notes done so far.
     """
     context = FileContext(config, assets or Assets(), cache)
     keys: set[str] = set()
@@ -123,14 +127,16 @@ def build(  # noqa: PLR0913
 
     across = _Across(Stamper(previous, now, issued), sink)
     with checked_files(context, tasks(), jobs) as checked:
-        for one in checked:
+        for files, one in enumerate(checked, 1):
             across.take(one)
+            if on_file is not None:
+                on_file(files, across.notes)
     if not across.places:  # files that are all notes beside the cards make no deck
         across.problems.append(Diagnostic("", 1, "error", "no Markdown files (*.md) with cards"))
     problems = sorted(across.problems)
     errors = [d for d in problems if d.severity == "error"]
     if errors:
-        raise ContentError(errors)
+        raise ContentError(errors, [d for d in problems if d.severity == "warning"])
     state, changes = across.stamper.finish(notetype.digest, forget_removed=forget_removed)
     problems += clock_warnings(previous, state, changes, now)
     if sink is not None:

@@ -19,6 +19,7 @@ import click
 
 from kam_anki import __version__, interrupts
 from kam_anki.errors import ContentError, Diagnostic, KamError, PathError, UsageError, printable
+from kam_anki.terminal import is_terminal, progress_line
 
 if TYPE_CHECKING:
     from kam_anki.api import Outcome, Project
@@ -39,6 +40,19 @@ CONTENT = click.option(
 )
 
 
+LIST_ALL = click.option(
+    "--list-all",
+    is_flag=True,
+    help="List every added, changed and removed card (a terminal shows 20 of each).",
+)
+JSON = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON document on stdout (shape in the README), nothing else.",
+)
+
+
 def _file_option(*names: str, default: Path, help: str) -> Callable[[F], F]:
     return click.option(
         *names,
@@ -49,21 +63,13 @@ def _file_option(*names: str, default: Path, help: str) -> Callable[[F], F]:
     )
 
 
-def _run(action: Callable[[], object], root: Path) -> int:
-    """Run ``action``; a problem a user can cause becomes ``path:line: error: message``.
-    Returns the exit status: 0, 1, or 2 for a wrong call."""
+def _run(action: Callable[[], object], root: Path, *, json_command: str | None = None) -> int:
+    """Run ``action``; a problem a user can cause becomes ``path:line: error: message`` (or,
+    for ``--json``, the failure document of ``json_command`` on stdout). Returns the exit
+    status: 0, 1, or 2 for a wrong call."""
     try:
         action()
         return 0
-    except ContentError as exc:
-        _show(root, exc.diagnostics)
-    except UsageError as exc:
-        _echo(f"error: {exc}", err=True)
-        return 2
-    except PathError as exc:
-        _echo(str(exc), err=True)
-    except KamError as exc:
-        _echo(f"error: {exc}", err=True)
     except BrokenPipeError:
         # The reader has gone (``| head -1``); what was built stays built. Nobody can
         # read a message, and Python's own flush at exit must not fail either.
@@ -72,18 +78,43 @@ def _run(action: Callable[[], object], root: Path) -> int:
             if stream is not None:
                 os.dup2(devnull, stream.fileno())
         raise SystemExit(1) from None
-    except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        _echo(f"{where}error: {exc.strerror or exc}", err=True)
-    except Exception as exc:  # a bug: still no traceback for the user, but a report
-        _echo(
-            f"error: internal error ({type(exc).__name__}: {exc}); please report it "
-            f"together with the content that caused it ({DEBUG}=1 shows where it happened)",
-            err=True,
-        )
-        if os.environ.get(DEBUG):
+    except Exception as exc:
+        status, problems = _problems(exc, root)
+        if json_command is not None:
+            from kam_anki.report import json_failure
+
+            warnings = exc.warnings if isinstance(exc, ContentError) else ()
+            _echo(json_failure(json_command, problems, [_relative(root, w) for w in warnings]))
+        else:
+            _echo("\n".join(map(_said, problems)), err=True)
+        if not isinstance(exc, (KamError, OSError)) and os.environ.get(DEBUG):  # a bug
             _echo(traceback.format_exc().rstrip("\n"), err=True)
-    return 1
+        return status
+
+
+def _problems(exc: Exception, root: Path) -> tuple[int, list[Diagnostic]]:
+    """The exit status and the errors to show; path "" and line 0: none."""
+    if isinstance(exc, ContentError):
+        return 1, [_relative(root, d) for d in exc.diagnostics]
+    if isinstance(exc, UsageError):
+        return 2, [Diagnostic("", 0, "error", str(exc))]
+    if isinstance(exc, PathError):
+        return 1, [Diagnostic(exc.path, 0, "error", exc.message)]
+    if isinstance(exc, KamError):
+        return 1, [Diagnostic("", 0, "error", str(exc))]
+    if isinstance(exc, OSError):
+        where = str(exc.filename) if exc.filename else ""
+        return 1, [Diagnostic(where, 0, "error", exc.strerror or str(exc))]
+    # A bug: still no traceback for the user, but a report.
+    message = (
+        f"internal error ({type(exc).__name__}: {exc}); please report it "
+        f"together with the content that caused it ({DEBUG}=1 shows where it happened)"
+    )
+    return 1, [Diagnostic("", 0, "error", message)]
+
+
+def _said(problem: Diagnostic) -> str:
+    return str(problem) if problem.path else f"{problem.severity}: {problem.message}"
 
 
 def _reporting(command: Callable[P, None]) -> Callable[P, None]:
@@ -91,8 +122,10 @@ def _reporting(command: Callable[P, None]) -> Callable[P, None]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
-        root = click.get_current_context().params.get("content_dir", Path("content"))
-        status = _run(lambda: command(*args, **kwargs), root)
+        context = click.get_current_context()
+        root = context.params.get("content_dir", Path("content"))
+        as_json = context.info_name if context.params.get("as_json") else None
+        status = _run(lambda: command(*args, **kwargs), root, json_command=as_json)
         if status:
             sys.exit(status)
 
@@ -105,10 +138,13 @@ def _echo(text: str, *, err: bool = False) -> None:
 
 
 def _show(root: Path, diagnostics: Sequence[Diagnostic]) -> None:
+    if diagnostics:
+        _echo("\n".join(str(_relative(root, d)) for d in diagnostics), err=True)
+
+
+def _relative(root: Path, diagnostic: Diagnostic) -> Diagnostic:
     """Diagnostics name files relative to the content folder; the user sees them from here."""
-    lines = [str(replace(d, path=(root / d.path).as_posix())) for d in diagnostics]
-    if lines:
-        _echo("\n".join(lines), err=True)
+    return replace(diagnostic, path=(root / diagnostic.path).as_posix())
 
 
 @click.group(
@@ -117,6 +153,7 @@ def _show(root: Path, diagnostics: Sequence[Diagnostic]) -> None:
 Examples:
   kam-anki build                 content/ -> build/kam.apkg
   kam-anki build --dry-run       show what an import would change, write nothing
+  kam-anki build --json          the build's report as one JSON document, for scripts
   kam-anki check --strict        validate; warnings count as errors
   kam-anki ids                   add a card id to every heading without one
   kam-anki preview --open        see every card before importing
@@ -148,30 +185,58 @@ def run() -> None:
     is_flag=True,
     help="Drop the tombstones of removed cards (after you deleted them in Anki).",
 )
+@LIST_ALL
+@JSON
 @_reporting
-def build(content_dir: Path, output: Path, dry_run: bool, forget_removed: bool) -> None:
+def build(
+    content_dir: Path,
+    output: Path,
+    dry_run: bool,
+    forget_removed: bool,
+    list_all: bool,
+    as_json: bool,
+) -> None:
     """Build the .apkg from the Markdown in CONTENT."""
     from kam_anki import api
 
     project = api.load(content_dir, output)
-    if dry_run:
-        _report(project, api.check(project, forget_removed=forget_removed), dry_run=True)
+    with progress_line() as progress:
+        if dry_run:
+            outcome = api.check(project, forget_removed=forget_removed, progress=progress)
+        else:
+            outcome = api.write(project, forget_removed=forget_removed, progress=progress)
+    if as_json:
+        _json_report("build", project, outcome)
     else:
-        _report(project, api.write(project, forget_removed=forget_removed), dry_run=False)
+        _report(project, outcome, dry_run=dry_run, list_all=list_all)
 
 
-def _report(project: Project, outcome: Outcome, *, dry_run: bool) -> None:
-    """Printed only once the build is done: a closed pipe (``| head -1``) cannot undo it."""
-    from kam_anki.report import build_report
+def _report(project: Project, outcome: Outcome, *, dry_run: bool, list_all: bool) -> None:
+    """Printed only once the build is done: a closed pipe (``| head -1``) cannot undo it.
+    On a terminal, long lists of cards are cut short unless ``list_all``; a pipe gets all."""
+    from kam_anki.report import TERMINAL_LIMIT, build_report
 
     content = project.content
     _show(content.root, outcome.result.warnings)
     first = content.previous is None
-    _echo(
-        "\n".join(build_report(outcome.result, content.config, first_build=first, dry_run=dry_run))
+    cut = not list_all and is_terminal(sys.stdout, os.environ)
+    lines = build_report(
+        outcome.result,
+        content.config,
+        first_build=first,
+        dry_run=dry_run,
+        limit=TERMINAL_LIMIT if cut else None,
     )
+    _echo("\n".join(lines))
     if outcome.sha256 is not None:
         _echo(f"sha256 {outcome.sha256}  {project.output.as_posix()}")
+
+
+def _json_report(command: str, project: Project, outcome: Outcome, *, ok: bool = True) -> None:
+    from kam_anki.report import Written, json_report
+
+    written = None if outcome.sha256 is None else Written(project.output, outcome.sha256)
+    _echo(json_report(command, outcome.result, project.content, written=written, ok=ok))
 
 
 @main.command(epilog="\b\nExample:\n  kam-anki check --strict")
@@ -183,17 +248,26 @@ def _report(project: Project, outcome: Outcome, *, dry_run: bool) -> None:
     help="The package 'build' writes: its file cache (beside it) is read, never written.",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@JSON
 @_reporting
-def check(content_dir: Path, output: Path, strict: bool) -> None:
+def check(content_dir: Path, output: Path, strict: bool, as_json: bool) -> None:
     """Validate the content; write nothing."""
     from kam_anki import api
 
-    result = api.check(api.load(content_dir, output)).result
-    _show(content_dir, result.warnings)
-    if strict and result.warnings:
+    project = api.load(content_dir, output)
+    with progress_line() as progress:
+        outcome = api.check(project, progress=progress)
+    result = outcome.result
+    failed = strict and bool(result.warnings)
+    if as_json:
+        _json_report("check", project, outcome, ok=not failed)
+    else:
+        _show(content_dir, result.warnings)
+        if not failed:
+            cards = len(result.state.cards)
+            _echo(f"{cards} card{'' if cards == 1 else 's'} ok, {len(result.warnings)} warning(s)")
+    if failed:
         sys.exit(1)
-    cards = len(result.state.cards)
-    _echo(f"{cards} card{'' if cards == 1 else 's'} ok, {len(result.warnings)} warning(s)")
 
 
 @main.command(epilog="\b\nExample:\n  kam-anki ids --content content")
@@ -223,8 +297,9 @@ def preview(content_dir: Path, output: Path, open_page: bool) -> None:
 
     # The page's own folder is where `build` keeps its cache when both keep their defaults.
     project = api.load(content_dir, output)
-    outcome = api.check(project, keep_notes=True)
-    api.write_preview(project, outcome, output)
+    with progress_line() as progress:
+        outcome = api.check(project, keep_notes=True, progress=progress)
+        api.write_preview(project, outcome, output, progress=progress)
     warnings = outcome.result.warnings
     _show(content_dir, warnings)
     _echo(f"preview: {len(outcome.notes)} cards, {len(warnings)} warning(s)  {output.as_posix()}")
@@ -238,8 +313,9 @@ def preview(content_dir: Path, output: Path, open_page: bool) -> None:
 @CONTENT
 @_file_option("-o", "--output", default=DEFAULT_OUTPUT, help="Where to write the package.")
 @_file_option("--preview", "preview_path", default=PREVIEW, help="Where to write the preview.")
+@LIST_ALL
 @_reporting
-def watch(content_dir: Path, output: Path, preview_path: Path) -> None:
+def watch(content_dir: Path, output: Path, preview_path: Path, list_all: bool) -> None:
     """Rebuild the deck and the preview whenever a file in CONTENT changes; Ctrl-C stops."""
     from kam_anki import api
     from kam_anki.files import require_folder
@@ -252,9 +328,11 @@ def watch(content_dir: Path, output: Path, preview_path: Path) -> None:
         (whose warnings are the build's, already shown)."""
         started = time.monotonic()
         project = api.load(content_dir, output)
-        outcome = api.write(project, keep_notes=True)
-        _report(project, outcome, dry_run=False)
-        api.write_preview(project, outcome, preview_path)
+        with progress_line() as progress:
+            outcome = api.write(project, keep_notes=True, progress=progress)
+        _report(project, outcome, dry_run=False, list_all=list_all)
+        with progress_line() as progress:
+            api.write_preview(project, outcome, preview_path, progress=progress)
         _echo(f"preview: {len(outcome.notes)} cards  {preview_path.as_posix()}")
         _echo(f"[{time.strftime('%H:%M:%S')}] rebuilt in {time.monotonic() - started:.2f} s")
 

@@ -46,10 +46,16 @@ class UsageError(KamError):
 
 
 class ContentError(KamError):
-    """The content cannot be built; carries every error found, not just the first."""
+    """The content cannot be built; carries every error found, not just the first, and the
+    warnings found with them (for ``--json``; the errors are what a person needs first)."""
 
-    def __init__(self, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> None:
+    def __init__(
+        self,
+        diagnostics: list[Diagnostic] | tuple[Diagnostic, ...],
+        warnings: list[Diagnostic] | tuple[Diagnostic, ...] = (),
+    ) -> None:
         self.diagnostics = tuple(sorted(diagnostics))
+        self.warnings = tuple(sorted(warnings))
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
     @classmethod

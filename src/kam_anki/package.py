@@ -12,12 +12,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import shutil
 import sqlite3
 import sys
 import types
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,6 +34,7 @@ from kam_anki.notetype import NoteType
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _BATCH = 512  # rows per executemany: fewer round trips, little memory
+_CHUNK = 1 << 20  # bytes of the collection compressed at a time
 
 
 def guid(config: DeckConfig, card_id: str) -> str:
@@ -112,8 +112,15 @@ class PackageWriter:
         self.notes.clear()
         self.cards.clear()
 
-    def write(self, out: BinaryIO, notetype_mod: int, media: Mapping[str, bytes]) -> None:
-        """The package into ``out``; ``media`` maps the names the notes use to the bytes."""
+    def write(
+        self,
+        out: BinaryIO,
+        notetype_mod: int,
+        media: Mapping[str, bytes],
+        on_bytes: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """The package into ``out``; ``media`` maps the names the notes use to the bytes.
+        ``on_bytes`` is called as the collection goes in: bytes done, bytes in all."""
         self._flush()
         model = genanki.Model(
             self.config.notetype_id,
@@ -140,7 +147,14 @@ class PackageWriter:
         with zipfile.ZipFile(out, "w") as archive:
             entry = archive.open(_entry("collection.anki2"), "w")
             with entry, self.path.open("rb") as collection:
-                shutil.copyfileobj(collection, entry, 1 << 20)
+                total, done = self.path.stat().st_size, 0
+                if on_bytes is not None:
+                    on_bytes(done, total)
+                while chunk := collection.read(_CHUNK):
+                    entry.write(chunk)
+                    done += len(chunk)
+                    if on_bytes is not None:
+                        on_bytes(done, total)
             archive.writestr(_entry("media"), manifest.encode())
             for index, name in enumerate(names):
                 archive.writestr(_entry(str(index)), media[name])

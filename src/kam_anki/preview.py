@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape, unescape
 
@@ -139,8 +139,10 @@ def card_views(
     cards: Sequence[Place],
     warnings: Sequence[Diagnostic],
     media: Mapping[str, bytes] | None = None,
+    on_card: Callable[[int], None] | None = None,
 ) -> tuple[list[CardView], list[Diagnostic]]:
-    """The cards to show, in package order, and the warnings that belong to no card."""
+    """The cards to show, in package order, and the warnings that belong to no card;
+    ``on_card`` is called with the number of cards done after each one."""
     by_id = {card.id: card for card in cards}
     by_card, loose = assign_warnings(cards, warnings)
     views = []
@@ -165,10 +167,13 @@ def card_views(
                 deck=note.deck,
             )
         )
+        if on_card is not None:
+            on_card(len(views))
     return views, loose
 
 
-def render_preview(
+# Options are keyword-only: a call names each one.
+def render_preview(  # noqa: PLR0913
     notetype: NoteType,
     notes: Sequence[Note],
     cards: Sequence[Place],
@@ -176,11 +181,12 @@ def render_preview(
     *,
     title: str,
     media: Mapping[str, bytes] | None = None,
+    on_card: Callable[[int], None] | None = None,
 ) -> str:
     """The whole page. ``cards`` (the build's places) place warnings and show where a
     card lives; ``notes`` (the build's result) are what is shown; ``media`` are the package's
-    files (the build's media)."""
-    views, loose = card_views(notetype, notes, cards, warnings, media)
+    files (the build's media); ``on_card`` counts the cards done."""
+    views, loose = card_views(notetype, notes, cards, warnings, media, on_card)
     chapters = sorted({v.chapter for v in views if v.chapter})
     options = "".join(f'<option value="{escape(c)}">{escape(c)}</option>' for c in chapters)
     warned = sum(1 for v in views if v.warnings)

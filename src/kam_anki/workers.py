@@ -86,10 +86,12 @@ class _Workers:
         busy: dict[Connection, int] = {}
         results: dict[int, Checked] = {}
         sent = done = 0
+        exhausted = False
         while True:
-            while idle and sent - done < 4 * len(self.pipes):
+            while idle and not exhausted and sent - done < 4 * len(self.pipes):
                 task = next(pending, None)
                 if task is None:
+                    exhausted = True
                     break
                 pipe = idle.pop()
                 pipe.send(task)
@@ -99,7 +101,11 @@ class _Workers:
                 yield results.pop(done)
                 done += 1
             if not busy:
-                return
+                # All workers idle: the end only if no task is left (they may have been
+                # idle because the files in flight were at their limit, now yielded).
+                if exhausted:
+                    return
+                continue
             ready = wait(list(busy))
             for pipe in [pipe for pipe in busy if pipe in ready]:
                 try:
