@@ -107,7 +107,10 @@ class _Across:
 
     def _list_note(self, note: Note, place: Place, listed: ListCard, question: str) -> None:
         lists = self._lists()
-        keys = lists.assign(place.id, listed)
+        shipped = self.stamper.issued.cards.get(list_note_id(place.id))
+        keys = lists.assign(
+            place.id, listed, back=shipped is not None and shipped.digest == REMOVED
+        )
         fields = Fields(
             question=note.fields.question,
             answer=cloze_field(listed, keys),
@@ -172,9 +175,13 @@ class _Lists:
                 found[parts[1]] = known
         return found
 
-    def assign(self, card_id: str, listed: ListCard) -> list[int]:
+    def assign(self, card_id: str, listed: ListCard, *, back: bool = False) -> list[int]:
+        """The keys of a card's items; ``back``: its list note was removed before, so every
+        item arrives again (with the card its key had)."""
         keys = self.keys.keys(card_id, [item.text for item in listed.items])
-        before = self.of_card(card_id)
+        before = {k: Item(v.text, live=False) for k, v in self.of_card(card_id).items()}
+        if not back:
+            before = self.of_card(card_id)
         for key, item in zip(keys, listed.items, strict=True):
             was = before.get(key)
             if was is None or not was.live:

@@ -73,9 +73,7 @@ def _items(result: Result) -> list[str]:
         for mark, found in (("+", items.added), ("~", items.reworded), ("-", items.removed))
         for card_id, key, text in found
     ]
-    lines += [
-        f"  - {card_id}: {question} (the whole list note)" for card_id, question in gone_lists
-    ]
+    lines += [f"  - {card_id}: {question} (the list note)" for card_id, question in gone_lists]
     if items.removed:
         lines.append(EMPTY_CARDS.format(count=len(items.removed)))
     return lines

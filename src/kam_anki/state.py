@@ -138,7 +138,9 @@ class Stamper:
 
     def __init__(self, previous: State | None, now: int, issued: Issued | None = None) -> None:
         old = previous or State(epoch=now, notetype=Stamp("", 0))
-        self.old = State(first_epoch(previous, now), old.notetype, old.cards, old.removed)
+        self.old = State(
+            first_epoch(previous, now), old.notetype, old.cards, old.removed, old.items
+        )
         self.issued = merge_issued([issued_by(self.old), issued or Issued()])
         self.now = now
         self.cards: dict[str, Stamp] = {}
