@@ -4,6 +4,7 @@ normal sync."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from anki_helpers import (
 )
 from helpers import CHAPTER_FILE, ITEM_CARDS, SEED_CARDS, Build, edit
 from kam_anki.cli import main
+from kam_anki.items import split_item_id
+from kam_anki.state import LOCK_NAME, Stamp, dump_state, load_state
 
 TASKS = "aufgaben-des-kam-8"
 NEW_TASK = "Kundenbesuche planen und nachbereiten"
@@ -293,9 +296,8 @@ def test_a_long_list_with_many_rewordings_and_a_moved_block_keeps_every_key(
     result = cli(content, "build")
     assert "80 item cards in 1 list notes: 0 added, 12 changed, 0 removed" in result.output
     after = {v["item"]: int(k.split("/")[1]) for k, v in lock_items(content).items()}
-    renamed = dict(zip(items, [i.replace("Kundenbeziehung", "Kundenbeziehungen") for i in items]))
     for text, key in keys.items():
-        assert after.get(text, after.get(renamed[text])) == key
+        assert after.get(text, after.get(text + "en")) == key
 
 
 def _words(count: int) -> list[tuple[int, str]]:
@@ -371,3 +373,39 @@ def test_rebuild_from_the_file_cache_gives_the_same_list_notes(
     result = build()
     assert f"0 added, 0 changed, 0 removed, {SEED_CARDS} unchanged" in result.output
     assert (tmp_path / "kam.apkg").read_bytes() == first
+
+
+def legacy_lock(content: Path) -> int:
+    """The lock as the design before list notes left it: each item a live note ``card/key``
+    with its text; returns how many."""
+    lock = content / LOCK_NAME
+    state = load_state(lock.read_bytes(), LOCK_NAME)
+    cards = {k: v for k, v in state.cards.items() if not k.endswith("/liste")}
+    live = {k: v.text for k, v in state.items.items() if v.live}
+    if not live:  # the lock is still the earlier design's
+        return sum(1 for k in state.cards if split_item_id(k) is not None)
+    for item_id, text in live.items():
+        cards[item_id] = Stamp("0123456789abcdef", state.epoch, text)
+    legacy = dataclasses.replace(state, cards=cards, removed={}, items={})
+    with lock.open("w", encoding="utf-8") as out:
+        dump_state(legacy, out)
+    return len(live)
+
+
+def test_the_earlier_item_notes_are_retired_once_and_their_numbers_kept(
+    list_content: Path, build: Build
+) -> None:
+    assert legacy_lock(list_content) == sum(ITEM_CARDS.values())
+    first = build()
+    assert "26 item note(s) of the earlier list cards are removed" in first.output
+    assert "item reviews start over" in first.output
+    assert f"- {TASKS}/7: Abwicklung Beanstandungen" not in first.output  # said in one line
+    state = load_state((list_content / LOCK_NAME).read_bytes(), LOCK_NAME)
+    assert len(state.removed) == sum(ITEM_CARDS.values())
+    # The same item has the same number as before, now as its cloze number.
+    assert state.items[f"{TASKS}/7"].text == "Abwicklung Beanstandungen"
+    assert "item note(s)" not in build().output
+    build("--forget-removed")
+    again = build()
+    assert "stay in the package" not in again.output and "item note(s)" not in again.output
+    assert not load_state((list_content / LOCK_NAME).read_bytes(), LOCK_NAME).removed
