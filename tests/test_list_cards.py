@@ -409,3 +409,21 @@ def test_the_earlier_item_notes_are_retired_once_and_their_numbers_kept(
     again = build()
     assert "stay in the package" not in again.output and "item note(s)" not in again.output
     assert not load_state((list_content / LOCK_NAME).read_bytes(), LOCK_NAME).removed
+
+
+def test_check_and_dry_run_count_item_cards_apart_and_write_nothing(
+    list_content: Path, tmp_path: Path, build: Build
+) -> None:
+    lock = (list_content / LOCK_NAME).read_bytes()
+    edit(list_content / CHAPTER_FILE, "- Erfolgsmessung", "- Erfolgsmessung\n- Lessons learned")
+    checked = CliRunner().invoke(main, ["check", "--content", str(list_content)])
+    items = sum(ITEM_CARDS.values()) + 1
+    assert checked.exit_code == 0 and f"{SEED_CARDS} cards and {items} item cards ok" in (
+        checked.output
+    )
+    result = build("--dry-run")
+    assert "+ kam-zirkel-schritte-im-rahmen-der-realisierung-5 c6: Lessons learned" in (
+        result.output
+    )
+    assert not (tmp_path / "kam.apkg").exists()
+    assert (list_content / LOCK_NAME).read_bytes() == lock

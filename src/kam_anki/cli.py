@@ -21,6 +21,7 @@ from kam_anki.errors import ContentError, Diagnostic, KamError, PathError, Usage
 
 if TYPE_CHECKING:
     from kam_anki.api import Outcome, Project
+    from kam_anki.model import Note
 
 DEFAULT_OUTPUT = Path("build/kam.apkg")
 PREVIEW = Path("build/preview.html")
@@ -185,7 +186,9 @@ def check(content_dir: Path, output: Path, strict: bool) -> None:
     _show(content_dir, result.warnings)
     if strict and result.warnings:
         sys.exit(1)
-    _echo(f"{len(result.state.cards)} cards ok, {len(result.warnings)} warning(s)")
+    cards = len(result.state.cards) - result.items.notes
+    items = f" and {result.items.cards} item cards" if result.items.notes else ""
+    _echo(f"{cards} cards{items} ok, {len(result.warnings)} warning(s)")
 
 
 @main.command(epilog="\b\nExample:\n  kam-anki ids --content content")
@@ -219,7 +222,8 @@ def preview(content_dir: Path, output: Path, open_page: bool) -> None:
     api.write_preview(project, outcome, output)
     warnings = outcome.result.warnings
     _show(content_dir, warnings)
-    _echo(f"preview: {len(outcome.notes)} cards, {len(warnings)} warning(s)  {output.as_posix()}")
+    cards = _cards(outcome.notes)
+    _echo(f"preview: {cards} cards, {len(warnings)} warning(s)  {output.as_posix()}")
     if open_page:
         import webbrowser
 
@@ -247,7 +251,7 @@ def watch(content_dir: Path, output: Path, preview_path: Path) -> None:
         outcome = api.write(project, keep_notes=True)
         _report(project, outcome, dry_run=False)
         api.write_preview(project, outcome, preview_path)
-        _echo(f"preview: {len(outcome.notes)} cards  {preview_path.as_posix()}")
+        _echo(f"preview: {_cards(outcome.notes)} cards  {preview_path.as_posix()}")
         _echo(f"[{time.strftime('%H:%M:%S')}] rebuilt in {time.monotonic() - started:.2f} s")
 
     def rebuild() -> None:
@@ -265,3 +269,8 @@ def watch(content_dir: Path, output: Path, preview_path: Path) -> None:
     with contextlib.suppress(KeyboardInterrupt):
         watch_content(content_dir, changed, on_ready=ready)
     _echo("stopped")
+
+
+def _cards(notes: Sequence[Note]) -> int:
+    """Cards in Anki: one per note, one per item of a list note."""
+    return sum(len(note.clozes) or 1 for note in notes)

@@ -83,10 +83,25 @@ def render_cloze(text: str, number: int, *, back: bool) -> str:
         ordinal, content = match.group(1), match.group(2)
         if int(ordinal) != number:
             return f'<span class="cloze-inactive" data-ordinal="{ordinal}">{content}</span>'
-        shown = content if back else "[...]"
-        return f'<span class="cloze" data-ordinal="{ordinal}">{shown}</span>'
+        if back:
+            return f'<span class="cloze" data-ordinal="{ordinal}">{content}</span>'
+        return (
+            f'<span class="cloze" data-cloze="{_attribute(content)}" '
+            f'data-ordinal="{ordinal}">[...]</span>'
+        )
 
     return _CLOZE.sub(one, text)
+
+
+_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+
+
+def _attribute(text: str) -> str:
+    """An attribute value as Anki writes the cloze's text into ``data-cloze``: ASCII letters
+    and digits as they are, every other character a character reference."""
+    return "".join(
+        c if c.isascii() and c.isalnum() else _NAMED.get(c, f"&#x{ord(c):X};") for c in text
+    )
 
 
 def _sides(notetype: NoteType, note: Note) -> list[tuple[str, str, str]]:
