@@ -48,8 +48,9 @@ def copy_content(target: Path, *, list_cards: bool = False) -> Path:
         lock = target / LOCK_NAME
         state = load_state(lock.read_bytes(), LOCK_NAME)
         seed = {k: v for k, v in state.cards.items() if "/" not in k}
+        kept = {k: v for k, v in state.removed.items() if "/" not in k}
         with lock.open("w", encoding="utf-8") as out:
-            dump_state(dataclasses.replace(state, cards=seed), out)
+            dump_state(dataclasses.replace(state, cards=seed, removed=kept, items={}), out)
     return target
 
 
