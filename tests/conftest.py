@@ -77,6 +77,8 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Side], Path]
     content = workdir / "content"
     shutil.copytree(CONTENT, content)
     build_deck(content, workdir / "kam.apkg")
+    # The earlier design's item notes the shipped deck retires: gone after one release.
+    build_deck(content, workdir / "kam.apkg", "--forget-removed")
     return anki_sides(workdir / "kam.apkg", workdir), workdir
 
 
