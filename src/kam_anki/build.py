@@ -101,9 +101,7 @@ class _Across:
 
     def _had_list(self, card_id: str) -> bool:
         shipped = self.stamper.issued.cards.get(list_note_id(card_id))
-        return (shipped is not None and shipped.digest != REMOVED) or any(
-            item_live.live for item_live in self._lists().of_card(card_id).values()
-        )
+        return shipped is not None and shipped.digest != REMOVED
 
     def _list_note(self, note: Note, place: Place, listed: ListCard, question: str) -> None:
         lists = self._lists()
@@ -146,7 +144,7 @@ class _Lists:
     """The list items of a build: keys from what was shipped before, and what changed."""
 
     keys: ItemKeys
-    known: dict[str, Item]  # every item ever keyed, updated as the lists come in
+    known: dict[str, dict[int, Item]]  # by card: every item ever keyed, updated as lists come in
     added: list[tuple[str, int, str]] = field(default_factory=list)
     reworded: list[tuple[str, int, str]] = field(default_factory=list)
     removed: list[tuple[str, int, str]] = field(default_factory=list)
@@ -156,24 +154,32 @@ class _Lists:
     @classmethod
     def of(cls, stamper: Stamper) -> _Lists:
         old, issued = stamper.old, stamper.issued
-        known = {k: Item(t, k in old.items and old.items[k].live) for k, t in issued.items.items()}
+        items = {k: Item(t, k in old.items and old.items[k].live) for k, t in issued.items.items()}
+        known: dict[str, dict[int, Item]] = {}
+        for item, found in items.items():
+            parts = split_item_id(item)
+            if parts is not None:
+                known.setdefault(parts[0], {})[parts[1]] = found
         # Before list notes, each item was a note ``card/key``: the same item keeps its key.
         legacy = {
             k: s.question
             for k, s in old.cards.items()
-            if split_item_id(k) is not None and k not in known
+            if split_item_id(k) is not None and k not in items
         }
-        live = {**legacy, **{k: v.text for k, v in known.items() if v.live}}
-        gone = {k: v.text for k, v in known.items() if not v.live}
-        return cls(ItemKeys(live, gone, [*issued.cards, *known]), known)
+        live = {**legacy, **{k: v.text for k, v in items.items() if v.live}}
+        gone = {k: v.text for k, v in items.items() if not v.live}
+        return cls(ItemKeys(live, gone, [*issued.cards, *items]), known)
 
     def of_card(self, card_id: str) -> dict[int, Item]:
-        found = {}
-        for item, known in self.known.items():
-            parts = split_item_id(item)
-            if parts is not None and parts[0] == card_id:
-                found[parts[1]] = known
-        return found
+        return dict(self.known.get(card_id, {}))
+
+    def table(self) -> dict[str, Item]:
+        """Every item ever keyed, by item id, for the lock."""
+        return {
+            item_id(card_id, key): item
+            for card_id, items in sorted(self.known.items())
+            for key, item in sorted(items.items())
+        }
 
     def assign(self, card_id: str, listed: ListCard, *, back: bool = False) -> list[int]:
         """The keys of a card's items; ``back``: its list note was removed before, so every
@@ -188,11 +194,11 @@ class _Lists:
                 self.added.append((card_id, key, item.shown))
             elif was.text != item.text:
                 self.reworded.append((card_id, key, item.shown))
-            self.known[item_id(card_id, key)] = Item(item.text)
+            self.known.setdefault(card_id, {})[key] = Item(item.text)
         for key, was in sorted(before.items()):
             if was.live and key not in keys:
                 self.removed.append((card_id, key, was.text))
-                self.known[item_id(card_id, key)] = Item(was.text, live=False)
+                self.known[card_id][key] = Item(was.text, live=False)
         self.cards += len(keys)
         self.notes += 1
         return keys
@@ -260,7 +266,7 @@ def build(  # noqa: PLR0913
     state, changes = across.stamper.finish(
         notetype.digest,
         forget_removed=forget_removed,
-        items=dict(sorted(lists.known.items())) if lists is not None else None,
+        items=lists.table() if lists is not None else None,
     )
     problems += clock_warnings(previous, state, changes, now)
     across.tombstones(state.removed)
