@@ -5,6 +5,7 @@ normal sync."""
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from anki_helpers import (
     sync,
     sync_server,
 )
-from helpers import CHAPTER_FILE, ITEM_CARDS, SEED_CARDS, Build, edit
+from helpers import CHAPTER_FILE, ITEM_CARDS, SEED_CARDS, Build, Repo, edit, git
 from kam_anki.cli import main
 from kam_anki.items import split_item_id
 from kam_anki.state import LOCK_NAME, Stamp, dump_state, load_state
@@ -427,3 +428,34 @@ def test_check_and_dry_run_count_item_cards_apart_and_write_nothing(
     )
     assert not (tmp_path / "kam.apkg").exists()
     assert (list_content / LOCK_NAME).read_bytes() == lock
+
+
+def test_a_fresh_clone_never_reuses_a_number_that_only_git_history_remembers(repo: Repo) -> None:
+    last = "Aufbau von Eintrittsbarrieren für Wettbewerber beim Key Account"
+    repo.edit("{#ziele-des-kam-5}", "{#ziele-des-kam-5 .liste}")
+    assert f"+ ziele-des-kam-5 c6: {last}" in repo.build().output
+    repo.commit("list cards for the goals")
+    git(repo.root, "revert", "--no-edit", "HEAD")  # the lock forgets the items again
+    clone = repo.root.parent / "clone"
+    git(repo.root.parent, "clone", "-q", str(repo.root), str(clone))
+    repo.root = clone  # no build/ record here: only the lock's git history knows c6
+    repo.apkg = clone / "build" / "kam.apkg"
+    repo.edit("{#ziele-des-kam-5}", "{#ziele-des-kam-5 .liste}")
+    repo.edit(f"- {last}\n", "- Ganz etwas anderes\n")
+    output = repo.build().output
+    assert "+ ziele-des-kam-5 c7: Ganz etwas anderes" in output
+    assert "+ ziele-des-kam-5 c1: Optimierung der Beziehungen (extern)" in output
+
+
+def test_clozes_and_braces_in_an_item_stay_text(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    write_deck(content, ["a::b }} {{c9::x}}", "`{{c2::y}}` und :::"])
+    cli(content, "build")
+    col = open_collection(tmp_path / "c.anki2")
+    import_apkg(col, tmp_path / "t.apkg")
+    note = list_note(col, "k")
+    assert sorted(cards_by_cloze(col, note)) == [1, 2] and not empty_cards(col)
+    first, second = (col.get_card(c).answer() for c in cards_by_cloze(col, note).values())
+    assert "a::b }} {{c9::x}}" in html.unescape(first)
+    assert "{{c2::y}}</code> und :::" in html.unescape(second)
+    col.close()
