@@ -22,15 +22,19 @@ from anki_helpers import (
     sync,
     sync_server,
 )
-from helpers import CHAPTER_FILE, ITEM_CARDS, SEED_CARDS, Build, Repo, edit, git
+from helpers import CHAPTER_FILE, ITEM_CARDS, SEED_CARDS, SHIPPED_APKG, Build, Repo, edit, git
+from kam_anki import notetype
 from kam_anki.cli import main
 from kam_anki.items import split_item_id
+from kam_anki.model import DeckConfig
+from kam_anki.package import list_notetype_id
 from kam_anki.state import LOCK_NAME, Stamp, dump_state, load_state
 
 TASKS = "aufgaben-des-kam-8"
 NEW_TASK = "Kundenbesuche planen und nachbereiten"
 LIST_SEARCH = "tag:kam::liste"
 EMPTY_CARDS_HINT = "Tools > Empty Cards"
+LIST_NOTETYPE_ID = 1099786149863  # derived from the shipped deck's note type id: never changes
 
 
 def reviews(col: Any) -> dict[int, int]:
@@ -458,4 +462,22 @@ def test_clozes_and_braces_in_an_item_stay_text(tmp_path: Path) -> None:
     first, second = (col.get_card(c).answer() for c in cards_by_cloze(col, note).values())
     assert "a::b }} {{c9::x}}" in html.unescape(first)
     assert "{{c2::y}}</code> und :::" in html.unescape(second)
+    col.close()
+
+
+def test_the_list_note_types_names_and_id_are_frozen(tmp_path: Path) -> None:
+    # Renaming any of these makes Anki fork the note type; existing list notes stop updating.
+    assert notetype.LIST_FIELDS == ("Frage", "Liste", "Kapitel", "Quelle")
+    assert notetype.LIST_TEMPLATE_NAME == "Listenpunkt"
+    assert notetype.LIST_NAME == "KAM-Anki Liste"
+    shipped = DeckConfig(name="KAM", deck_id=1121604270, notetype_id=1886530249)
+    assert list_notetype_id(shipped) == LIST_NOTETYPE_ID
+    col = open_collection(tmp_path / "c.anki2")
+    import_apkg(col, SHIPPED_APKG)
+    found = col._backend.get_notetype(LIST_NOTETYPE_ID)
+    assert tuple(f.name for f in found.fields) == notetype.LIST_FIELDS
+    assert [t.name for t in found.templates] == [notetype.LIST_TEMPLATE_NAME]
+    assert found.config.kind == 1  # cloze
+    # One design for both note types: the deck's CSS, night mode included.
+    assert found.config.css == col._backend.get_notetype(shipped.notetype_id).config.css
     col.close()
