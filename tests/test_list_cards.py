@@ -26,8 +26,10 @@ from helpers import CHAPTER_FILE, ITEM_CARDS, SEED_CARDS, SHIPPED_APKG, Build, R
 from kam_anki import notetype
 from kam_anki.cli import main
 from kam_anki.items import split_item_id
-from kam_anki.model import DeckConfig
+from kam_anki.listcards import list_card
+from kam_anki.model import Card, DeckConfig
 from kam_anki.package import list_notetype_id
+from kam_anki.render import render_answer
 from kam_anki.state import LOCK_NAME, Stamp, dump_state, load_state
 
 TASKS = "aufgaben-des-kam-8"
@@ -481,3 +483,13 @@ def test_the_list_note_types_names_and_id_are_frozen(tmp_path: Path) -> None:
     # One design for both note types: the deck's CSS, night mode included.
     assert found.config.css == col._backend.get_notetype(shipped.notetype_id).config.css
     col.close()
+
+
+def test_items_of_code_alone_are_told_apart_by_their_code() -> None:
+    answer = "- ```\n  x = 1\n  ```\n- ```\n  y = 2\n  ```\n- ![](a.png)\n- ![](b.png)\n"
+    card = Card("k", "Frage?", answer, "K", "k.md", 3, 5, ("liste",))
+    listed, problem = list_card(card, render_answer(answer))
+    assert problem is None and listed is not None
+    texts = [item.text for item in listed.items]
+    assert len(set(texts)) == 4 and "x = 1" in texts[0] and "y = 2" in texts[1]
+    assert "a.png" in texts[2] and "b.png" in texts[3]
