@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -493,3 +494,41 @@ def test_items_of_code_alone_are_told_apart_by_their_code() -> None:
     texts = [item.text for item in listed.items]
     assert len(set(texts)) == 4 and "x = 1" in texts[0] and "y = 2" in texts[1]
     assert "a.png" in texts[2] and "b.png" in texts[3]
+
+
+BEFORE = Path(__file__).resolve().parent / "fixtures" / "before-list-notes"
+
+
+def test_a_learner_of_the_earlier_item_notes_moves_over_by_normal_sync(
+    list_content: Path, tmp_path: Path, build: Build
+) -> None:
+    """The shipped deck as it was before list notes (its package and lock), learnt and synced;
+    then the first build with list notes, imported: the seed cards untouched, the item notes
+    retired as tombstones, the list notes new, and the phone gets it all by a normal sync."""
+    shutil.copy(BEFORE / LOCK_NAME, list_content / LOCK_NAME)
+    desktop = open_collection(tmp_path / "desktop.anki2")
+    assert len(import_apkg(desktop, BEFORE / "kam.apkg").new) == SEED_CARDS + 26
+    options = desktop.decks.config_dict_for_deck_id(desktop.decks.id_for_name("KAM"))
+    options["new"]["perDay"] = 1000
+    desktop.decks.save(options)
+    review_all(desktop, "KAM")
+    reviewed = scheduling(desktop)
+    with sync_server(tmp_path / "server") as server:
+        auth, mobile, mobile_auth = first_sync(desktop, server, tmp_path / "mobile.anki2")
+        result = build()
+        assert "26 item note(s) of the earlier list cards are removed" in result.output
+        log = import_apkg(desktop, tmp_path / "kam.apkg")
+        assert len(log.new) == len(ITEM_CARDS) and len(log.updated) == 26
+        assert len(log.duplicate) == SEED_CARDS and not log.conflicting
+        retired = desktop.find_notes("tag:kam::entfernt")
+        assert len(retired) == 26
+        states = scheduling(desktop)
+        assert {card: states[card] for card in reviewed} == reviewed  # nothing rescheduled
+        assert len(desktop.find_cards(LIST_SEARCH)) == sum(ITEM_CARDS.values())
+        assert status_name(desktop, auth) == "NORMAL_SYNC"
+        assert sync(desktop, auth) == "NO_CHANGES"
+        assert sync(mobile, mobile_auth) == "NO_CHANGES"
+        assert len(mobile.find_cards(LIST_SEARCH)) == sum(ITEM_CARDS.values())
+        assert scheduling(mobile) == scheduling(desktop)
+        mobile.close()
+    desktop.close()
