@@ -532,3 +532,14 @@ def test_a_learner_of_the_earlier_item_notes_moves_over_by_normal_sync(
         assert scheduling(mobile) == scheduling(desktop)
         mobile.close()
     desktop.close()
+
+
+def test_a_list_card_given_a_new_id_warns_once_and_builds(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    write_deck(content, ["eins", "zwei"])
+    cli(content, "build")
+    path = content / "k.md"
+    path.write_text(path.read_text("utf-8").replace("{#k .liste}", "{#k2 .liste}"), "utf-8")
+    result = cli(content, "build", "--dry-run")
+    assert result.output.count("has the question of the removed card 'k'") == 1
+    assert "- k/liste: Liste? (the list note)" in result.output

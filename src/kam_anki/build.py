@@ -287,10 +287,17 @@ def _renamed(changes: Changes, places: list[Place]) -> list[Diagnostic]:
     question: the learner's reviews stay with the old note, which becomes a tombstone."""
     if not changes.added or not changes.removed:
         return []
-    gone = {question_key(question): card_id for card_id, question in changes.removed}
+    # A list note goes with its card: the card's warning says it for both.
+    gone = {
+        question_key(question): card_id
+        for card_id, question in changes.removed
+        if not card_id.endswith(LIST_SUFFIX)
+    }
     new = {place.id: place for place in places}
     found: list[Diagnostic] = []
     for card_id, question in changes.added:
+        if card_id.endswith(LIST_SUFFIX):
+            continue
         old = gone.get(question_key(question))
         if old is not None:
             place = new[card_id]
