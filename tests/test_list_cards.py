@@ -543,3 +543,11 @@ def test_a_list_card_given_a_new_id_warns_once_and_builds(tmp_path: Path) -> Non
     result = cli(content, "build", "--dry-run")
     assert result.output.count("has the question of the removed card 'k'") == 1
     assert "- k/liste: Liste? (the list note)" in result.output
+
+
+def test_an_item_that_shows_nothing_gets_no_card(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    write_deck(content, ["eins", "<!-- später -->", "zwei"])
+    result = cli(content, "build")
+    assert "2 item cards in 1 list notes" in result.output
+    assert "+ k c2: zwei" in result.output

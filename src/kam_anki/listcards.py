@@ -75,12 +75,13 @@ def list_card(
     cursor = 0
     for span in spans:
         inner = tokens[span.start + 1 : span.end]
-        if not inner:  # an empty item (warned about) asks nothing
+        shown = _inner_html(inner, allow_html)
+        if not shown:  # an empty item (warned about), or a comment alone, asks nothing
             continue
         opening = render_tokens(tokens[cursor : span.start + 1], allow_html=allow_html)
         before.append(opening.rstrip("\n"))
         identity = _identity(inner) or _plain(inner)
-        items.append(ListItem(identity, _inner_html(inner, allow_html), _plain(inner) or identity))
+        items.append(ListItem(identity, shown, _plain(inner) or identity))
         cursor = span.end
     if not items:
         return None, "list card (.liste) whose list items are all empty"
