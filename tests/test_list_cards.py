@@ -551,3 +551,16 @@ def test_an_item_that_shows_nothing_gets_no_card(tmp_path: Path) -> None:
     result = cli(content, "build")
     assert "2 item cards in 1 list notes" in result.output
     assert "+ k c2: zwei" in result.output
+
+
+def test_an_item_missing_when_list_cards_come_back_is_reported_removed(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    write_deck(content, ["eins", "zwei", "drei"])
+    cli(content, "build")
+    write_deck(content, ["eins", "zwei", "drei"], classes="")
+    cli(content, "build")
+    write_deck(content, ["zwei", "eins"])
+    result = cli(content, "build")
+    assert "+ k c2: zwei" in result.output and "+ k c1: eins" in result.output
+    assert "- k c3: drei" in result.output and EMPTY_CARDS_HINT in result.output
+    assert lock_items(content)["k/3"] == {"item": "drei", "gone": True}

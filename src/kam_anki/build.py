@@ -183,14 +183,13 @@ class _Lists:
 
     def assign(self, card_id: str, listed: ListCard, *, back: bool = False) -> list[int]:
         """The keys of a card's items; ``back``: its list note was removed before, so every
-        item arrives again (with the card its key had)."""
+        item arrives again (with the card its key had). An item of the last build that is
+        not in the list is removed: its card is left empty."""
         keys = self.keys.keys(card_id, [item.text for item in listed.items])
-        before = {k: Item(v.text, live=False) for k, v in self.of_card(card_id).items()}
-        if not back:
-            before = self.of_card(card_id)
+        before = self.of_card(card_id)
         for key, item in zip(keys, listed.items, strict=True):
             was = before.get(key)
-            if was is None or not was.live:
+            if back or was is None or not was.live:
                 self.added.append((card_id, key, item.shown))
             elif was.text != item.text:
                 self.reworded.append((card_id, key, item.shown))
