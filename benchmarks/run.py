@@ -186,9 +186,31 @@ def kam_other(name: str) -> Callable[[Path], Command]:
 
 
 def item_cards(folder: Path) -> int:
-    """Item cards in the lock a build wrote to ``folder/content``: ids with a ``/``."""
+    """Item cards in the lock a build wrote to ``folder/content``: its list items in use."""
     lock = json.loads((folder / "content" / "kam-anki.lock").read_text(encoding="utf-8"))
-    return sum("/" in note_id for note_id in lock["cards"])
+    return sum(not item.get("gone") for item in lock.get("items", {}).values())
+
+
+LIST_LENGTHS = (25, 50, 100)
+
+
+def list_sizes(scratch: Path) -> list[tuple[int, int]]:
+    """(items, package bytes) of a one-card deck whose list card has that many items: one
+    note holds the list once, so the deck grows linearly with a list's length."""
+    sizes = []
+    for count in LIST_LENGTHS:
+        content = scratch / f"list-{count}" / "content"
+        content.mkdir(parents=True)
+        (content / "deck.toml").write_text('name = "L"\ndeck_id = 1\nnotetype_id = 2\n', "utf-8")
+        items = "".join(
+            f"- Punkt {n}: Kundenbeziehung pflegen und ausbauen\n" for n in range(count)
+        )
+        (content / "l.md").write_text(f"# L\n\n## Liste? {{#l .liste}}\n\n{items}", "utf-8")
+        output = content.parent / "l.apkg"
+        command = [sys.executable, "-m", "kam_anki", "build", "--content", str(content)]
+        subprocess.run([*command, "-o", str(output)], check=True, capture_output=True)
+        sizes.append((count, output.stat().st_size))
+    return sizes
 
 
 def edited(folder: Path) -> Callable[[int], Path]:
@@ -307,7 +329,12 @@ def revision() -> str:
     return f"{folder} ({done.stdout.strip() or 'not a git checkout'})"
 
 
-def report(results: list[Result], peers: dict[str, str], info: dict[str, str]) -> str:
+def report(
+    results: list[Result],
+    peers: dict[str, str],
+    info: dict[str, str],
+    lengths: list[tuple[int, int]] | None = None,
+) -> str:
     lines = [
         f"Machine: {info['platform']}; {info['cpu']}; {info['cores']} cores; {info['python']}"
         f" (load average at the end: {info['load']}); kam-anki from {info['revision']}",
@@ -341,6 +368,9 @@ def report(results: list[Result], peers: dict[str, str], info: dict[str, str]) -
                 f"{(ours - theirs) / r.items * 1e6:.0f} µs and "
                 f"{(ours_mib - theirs_mib) / r.items * 1024:.1f} KiB of peak memory.",
             ]
+    if lengths:
+        shown = ", ".join(f"{count} items: {size:,} bytes" for count, size in lengths)
+        lines += ["", f"Package size of one list card by its list's length: {shown}."]
     lines += ["", "| goal | target | measured | result |", "|---|---:|---:|---|"]
     for g in goals(results):
         measured = "-" if g.measured is None else f"{g.measured:.2f}"
@@ -436,8 +466,9 @@ def main() -> None:
                 if case.other_name not in peers:
                     raise
                 peers[case.other_name] = f"installed but failed: {exc}"
+        lengths = list_sizes(Path(name))
     info = machine()
-    print(report(results, peers, info))
+    print(report(results, peers, info, lengths))
     if args.json:
         raw = {
             "machine": info,

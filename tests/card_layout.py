@@ -26,7 +26,6 @@ from typing import Any
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
 from helpers import kam
-from kam_anki.notetype import FIELDS
 
 # Screenshots for a person (and the README) to look at: outside the source tree, so that a
 # read-only checkout works; KAM_ANKI_ARTIFACTS names another folder.
@@ -66,6 +65,7 @@ function kamMeasure() {
   var items = [];
   d.querySelectorAll('.antwort li').forEach(function (li) {
     var s = style(li);
+    if (!li.getClientRects().length) return;  // not shown (a sequence's later items)
     items.push({box: box(li), display: s.display, visibility: s.visibility,
                 listStyle: s.listStyleType, color: s.color, marker: style(li, '::marker').color,
                 depth: li.parentElement.closest('li') ? 1 : 0,
@@ -107,8 +107,9 @@ function kamMeasure() {
     text: (d.querySelector('.kam-card') || card).textContent,
     question: part('.frage'), answer: part('.antwort'), chapter: part('.kapitel'),
     hr: part('hr#answer'), items: items, labels: labels, shortened: shortened,
-    // List cards: the gap and its list in the question, the asked item in the answer.
-    gap: part('.luecke'), context: part('.kontext'), asked: part('.antwort li.gefragt'),
+    // List notes: the gap in the list on the question side, the asked item on the answer's.
+    gap: part('.kam-liste.vorne .cloze'), asked: part('.kam-liste:not(.vorne) .cloze'),
+    listed: !!d.querySelector('.kam-liste'),
     // The reviewer's own scripts and styles come from its own origin; anything else would be
     // the card reaching outside.
     externalResources: performance.getEntriesByType('resource').filter(function (e) {
@@ -193,9 +194,19 @@ class Side:
     html: str  # Anki's card.question() or .answer(): the note type CSS in <style>, then the card
     fields: dict[str, str]
 
+    @property
+    def answer(self) -> str:
+        """The field with the answer's list: a card's answer, or a list note's list."""
+        return self.fields["Antwort"] if "Antwort" in self.fields else self.fields["Liste"]
 
-def build_deck(content: Path, output: Path) -> None:
-    result = kam(["build", "--content", str(content), "-o", str(output)])
+    @property
+    def listed(self) -> bool:
+        """An item card: a card of a list note."""
+        return "Liste" in self.fields
+
+
+def build_deck(content: Path, output: Path, *args: str) -> None:
+    result = kam(["build", "--content", content, "-o", output, *args])
     assert result.exit_code == 0, result.output
 
 
@@ -210,8 +221,10 @@ def anki_sides(apkg: Path, workdir: Path) -> list[Side]:
         for card_id in sorted(col.find_cards(""), key=lambda cid: col.get_card(cid).due):
             card = col.get_card(card_id)
             note = card.note()
-            fields = {name: note[name] for name in FIELDS}
+            fields = dict(note.items())
             name = fields["Quelle"].rsplit("#", 1)[-1]
+            if "Liste" in fields:  # a list note: one card per item, its cloze number
+                name += f"/c{card.ord + 1}"
             sides.append(Side(name, "front", card.question(), fields))
             sides.append(Side(name, "back", card.answer(), fields))
         return sides
@@ -338,8 +351,12 @@ def assert_fits(found: dict[str, Any]) -> None:
 def assert_lists_readable(found: dict[str, Any], side: Side | None = None) -> None:
     """Bullets on screen, items apart. With ``side``, every list item of the field is shown."""
     items = found["items"]
-    if side is not None:
-        expected = len(re.findall("<li[ >]", side.fields["Antwort"])) if side.side == "back" else 0
+    if side is not None and side.listed:
+        # An item card's question shows the list (in a sequence, up to the asked item).
+        shown = len(re.findall("<li[ >]", side.answer))
+        assert 1 <= len(items) <= shown if side.side == "front" else len(items) == shown
+    elif side is not None:
+        expected = len(re.findall("<li[ >]", side.answer)) if side.side == "back" else 0
         assert len(items) == expected, found["name"]
     for item in items:
         assert item["display"] == "list-item" and item["visibility"] == "visible", item
@@ -386,7 +403,9 @@ def assert_readable(found: dict[str, Any], night: bool) -> None:
             assert rule["style"] == "solid" and rule["width"] >= 1, (at, rule)
             assert contrast(rule["color"], background) >= DIVIDER_CONTRAST, (at, rule)
     else:
-        assert found["answer"] is None and found["chapter"] is None
+        assert found["chapter"] is None
+        # Only an item card's question shows a list (its card's, with the gap).
+        assert (found["answer"] is None) != found["listed"]
     dark = [luminance(background), luminance(canvas(found["bodyBackground"]))]
     if night:
         assert max(dark) < 0.03, f"night mode background is not dark: {at}"

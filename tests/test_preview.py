@@ -15,7 +15,7 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 
 from card_layout import ARTIFACTS, contrast, luminance, measurements
 from chromium import run_chromium
-from helpers import ITEM_CARDS, NOTETYPE_ID, REPO, SHIPPED_CARDS, kam
+from helpers import ITEM_CARDS, NOTETYPE_ID, REPO, SEED_CARDS, SHIPPED_CARDS, kam
 from kam_anki.errors import Diagnostic
 from kam_anki.model import Note, Place
 from kam_anki.notetype import BACK, FIELDS, FRONT, Fields, default_notetype
@@ -137,6 +137,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(REPO / "content", content)
     for args in (
         ["build", "--content", str(content), "-o", str(workdir / "kam.apkg")],
+        # The earlier design's item notes the shipped deck retires: gone after one release.
+        ["build", "--forget-removed", "--content", str(content), "-o", str(workdir / "kam.apkg")],
         ["preview", "--content", str(content), "-o", str(workdir / "preview.html")],
     ):
         result = kam(args)
@@ -205,13 +207,15 @@ def test_preview_in_a_browser_light_desktop(built: Path) -> None:
             assert side["scrollWidth"] <= side["clientWidth"], item["id"]
             assert luminance(side["background"]) > 0.8 and not side["night"]
             assert contrast(side["color"], side["background"]) >= 7
-        assert item["sides"][0]["items"] == 0
+        # A card's front holds no list; an item card's shows its list with the gap.
+        assert (item["sides"][0]["items"] > 0) == ("/liste/" in item["id"])
         questions.add(item["sides"][0]["question"])
-    assert len(questions) == SHIPPED_CARDS
+    assert len(questions) == SEED_CARDS  # an item card asks its card's question
     # Every answer line of every card is on screen as a list item.
-    # Card sides may sit in the page escaped, in an attribute: read them as HTML.
-    page = unescape((built / "preview.html").read_text(encoding="utf-8"))
-    answers = re.findall(r'<div class="antwort">(.*?)</div>', page, re.DOTALL)
+    # Card sides sit in the page escaped, in an attribute: read them as HTML.
+    raw = (built / "preview.html").read_text(encoding="utf-8")
+    backs = [unescape(b) for b in re.findall(r'data-side="back" data-html="([^"]*)"', raw)]
+    answers = [a for b in backs for a in re.findall(r'<div class="antwort">(.*?)</div>', b, re.S)]
     expected = sum(len(re.findall(r"<li[ >]", answer)) for answer in answers)
     assert sum(item["sides"][1]["items"] for item in found["items"]) == expected > 30
 
@@ -366,6 +370,6 @@ def test_preview_shows_each_cards_item_cards_right_after_it(built: Path) -> None
     assert len(shown) == SHIPPED_CARDS
     for card_id, count in ITEM_CARDS.items():
         start = shown.index(card_id)
-        items = [f"{card_id}/{key}" for key in range(1, count + 1)]
+        items = [f"{card_id}/liste/c{key}" for key in range(1, count + 1)]
         assert shown[start + 1 : start + 1 + count] == items
-    assert "key-account-management.md#aufgaben-des-kam-8/3" in page
+    assert "key-account-management.md#aufgaben-des-kam-8/liste" in page

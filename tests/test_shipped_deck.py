@@ -9,10 +9,17 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 from anki_helpers import import_apkg, open_collection, text_lines
-from helpers import CONTENT, ITEM_CARDS, KAM_ANKI, REPO, SEED_CARDS, SHIPPED_APKG, SHIPPED_CARDS
+from helpers import (
+    CONTENT,
+    ITEM_CARDS,
+    KAM_ANKI,
+    REPO,
+    SEED_CARDS,
+    SHIPPED_APKG,
+    SHIPPED_NOTES,
+)
 
 SEED = Path(__file__).with_name("seed.txt")
 BULLET = re.compile(r"^[-•]\s+")
@@ -40,9 +47,10 @@ def test_seed_copy_is_the_shared_seed() -> None:
 def test_committed_deck_holds_every_seed_card_word_for_word(tmp_path: Path) -> None:
     col = open_collection(tmp_path / "desktop.anki2")
     log = import_apkg(col, SHIPPED_APKG)
-    assert len(log.new) == SHIPPED_CARDS and not log.updated and not log.duplicate
+    assert len(log.new) == SHIPPED_NOTES and not log.updated and not log.duplicate
     notes = sorted(
-        (col.get_note(nid) for nid in col.find_notes("")), key=lambda n: n.cards()[0].due
+        (col.get_note(nid) for nid in col.find_notes("-tag:kam::entfernt")),
+        key=lambda n: n.cards()[0].due,
     )
     seed = [note for note in notes if "/" not in note["Quelle"]]
     assert len(seed) == SEED_CARDS
@@ -53,36 +61,36 @@ def test_committed_deck_holds_every_seed_card_word_for_word(tmp_path: Path) -> N
         seen += question + text_lines(note["Antwort"])
     assert seen == seed_lines()
     assert SEED.read_text(encoding="utf-8").splitlines()[0] == "Key Account Manager Flashcards"
-    decks = {col.decks.name(col.get_card(cid).did) for cid in col.find_cards("")}
+    decks = {col.decks.name(col.get_card(cid).did) for cid in col.find_cards("-tag:kam::entfernt")}
     assert decks == {DECK}
     col.close()
 
 
-def test_committed_deck_has_one_item_card_per_item_of_its_four_lists(tmp_path: Path) -> None:
+def test_committed_deck_has_one_list_note_per_list_and_a_card_per_item(tmp_path: Path) -> None:
     col = open_collection(tmp_path / "desktop.anki2")
     import_apkg(col, SHIPPED_APKG)
-    notes = sorted(
-        (col.get_note(nid) for nid in col.find_notes("")), key=lambda n: n.cards()[0].due
-    )
-    by_card: dict[str, list[Any]] = {}
-    for note in notes:
-        card_id, _, key = note["Quelle"].split("#", 1)[1].partition("/")
-        if key:
-            by_card.setdefault(card_id, []).append(note)
-    assert {card_id: len(items) for card_id, items in by_card.items()} == ITEM_CARDS
-    cards = {note["Quelle"].split("#", 1)[1]: note for note in notes if "/" not in note["Quelle"]}
-    for card_id, items in by_card.items():
-        answer = text_lines(cards[card_id]["Antwort"])
-        for position, note in enumerate(items, start=1):
-            # In the card's order, each asking for the next item: the gap in the question,
-            # the same item marked in the answer, which is the card's whole list.
-            asked = re.findall(r'<li class="gefragt">(.*?)</li>', note["Antwort"])
-            assert [html.unescape(a) for a in asked] == [answer[position - 1]]
-            assert text_lines(note["Antwort"]) == answer
-            assert note["Frage"].count('class="luecke"') == 1
-            assert f"({position}/{len(items)})" in note["Frage"]
-            assert answer[position - 1] not in text_lines(note["Frage"])
-            assert note["Kapitel"] == cards[card_id]["Kapitel"]
+    lists = {
+        col.get_note(nid)["Quelle"].split("#", 1)[1]: col.get_note(nid)
+        for nid in col.find_notes("tag:kam::liste")
+    }
+    assert set(lists) == {f"{card_id}/liste" for card_id in ITEM_CARDS}
+    for card_id, count in ITEM_CARDS.items():
+        note = lists[f"{card_id}/liste"]
+        (card_note,) = col.find_notes(f'"Quelle:*#{card_id}"')
+        answer = text_lines(col.get_note(card_note)["Antwort"])
+        cards = sorted(note.cards(), key=lambda card: card.ord)
+        assert len(cards) == count and [card.ord for card in cards] == list(range(count))
+        for position, card in enumerate(cards):
+            # In the card's order, each asking for the next item: the gap on the question,
+            # the same item marked on the answer, which is the card's whole list.
+            asked = re.findall(r'<span class="cloze"[^>]*>(.*?)</span>', card.answer())
+            assert [html.unescape(a) for a in asked] == [answer[position]]
+            assert card.question().count("[...]") == 1
+            assert answer[position] not in text_lines(card.question())
+        assert note["Kapitel"] == col.get_note(card_note)["Kapitel"]
+    # The earlier design's item notes: tombstones, in the subdeck of removed cards.
+    retired = col.find_notes("tag:kam::entfernt")
+    assert len(retired) == sum(ITEM_CARDS.values())
     col.close()
 
 
@@ -91,7 +99,7 @@ def test_answer_lists_are_html_lists_in_anki(tmp_path: Path) -> None:
     import_apkg(col, SHIPPED_APKG)
     answers = {
         text_lines(col.get_note(nid)["Frage"])[0]: col.get_note(nid)["Antwort"]
-        for nid in col.find_notes("")
+        for nid in col.find_notes("-tag:kam::liste")
     }
     tasks = answers["Aufgaben des KAM? (8)"]
     assert tasks.count("<ul>") == 1 and tasks.count("<li>") == 10

@@ -333,8 +333,8 @@ def test_a_new_list_item_reaches_deck_report_and_preview(watcher: tuple[Watcher,
     card_file.write_text(
         text.replace("- Erfolgsmessung\n", "- Erfolgsmessung\n- Lessons learned\n"), "utf-8"
     )
-    running.wait_for("+ kam-zirkel-schritte-im-rahmen-der-realisierung-5/6: Lessons learned")
+    running.wait_for("+ kam-zirkel-schritte-im-rahmen-der-realisierung-5 c6: Lessons learned")
     running.wait_for("rebuilt in")
     page = (root / "out/preview.html").read_text(encoding="utf-8")
-    assert 'id="card-kam-zirkel-schritte-im-rahmen-der-realisierung-5/6"' in page
+    assert 'id="card-kam-zirkel-schritte-im-rahmen-der-realisierung-5/liste/c6"' in page
     assert running.stop() == 0

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from markdown_it import __version__ as MARKDOWN_IT_VERSION
 
 from kam_anki.errors import Diagnostic
-from kam_anki.model import Checked, DeckConfig, ListItem, Note, Place, SourceFile
+from kam_anki.model import Checked, DeckConfig, ListCard, ListItem, Note, Place, SourceFile
 from kam_anki.notetype import Fields
 from kam_anki.render import CONVERTER_VERSION
 
@@ -52,7 +52,12 @@ def dump_checked(checked: Checked) -> str:
             "notes": [[n.card_id, n.fields.values(), n.tags, n.deck] for n in checked.notes],
             "cards": [[p.id, p.path, p.line, q] for p, q in checked.cards],
             "found": [[d.path, d.line, d.severity, d.message] for d in checked.found],
-            "items": [[[i.text, i.question, i.answer] for i in card] for card in checked.items],
+            "lists": [
+                one
+                if isinstance(one, str)
+                else [one.before, [[i.text, i.html, i.shown] for i in one.items], one.tail]
+                for one in checked.lists
+            ],
         },
         ensure_ascii=False,
     )
@@ -67,7 +72,14 @@ def load_checked(text: str) -> Checked | None:
             tuple((Place(i, p, line), q) for i, p, line, q in data["cards"]),
             {},
             tuple(Diagnostic(p, line, s, m) for p, line, s, m in data["found"]),
-            tuple(tuple(ListItem(t, q, a) for t, q, a in card) for card in data["items"]),
+            tuple(_load_list(one) for one in data["lists"]),
         )
     except (ValueError, TypeError, KeyError):
         return None
+
+
+def _load_list(value: Any) -> ListCard | str:
+    if isinstance(value, str):
+        return value
+    before, items, tail = value
+    return ListCard(tuple(before), tuple(ListItem(t, h, s) for t, h, s in items), tail)

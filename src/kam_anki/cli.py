@@ -23,6 +23,7 @@ from kam_anki.terminal import is_terminal, progress_line
 
 if TYPE_CHECKING:
     from kam_anki.api import Outcome, Project
+    from kam_anki.model import Note
 
 DEFAULT_OUTPUT = Path("build/kam.apkg")
 PREVIEW = Path("build/preview.html")
@@ -264,8 +265,12 @@ def check(content_dir: Path, output: Path, strict: bool, as_json: bool) -> None:
     else:
         _show(content_dir, result.warnings)
         if not failed:
-            cards = len(result.state.cards)
-            _echo(f"{cards} card{'' if cards == 1 else 's'} ok, {len(result.warnings)} warning(s)")
+            cards = len(result.state.cards) - result.items.notes
+            counted = f"{cards} card{'' if cards == 1 else 's'}"
+            if result.items.notes:
+                items = result.items.cards
+                counted += f" and {items} item card{'' if items == 1 else 's'}"
+            _echo(f"{counted} ok, {len(result.warnings)} warning(s)")
     if failed:
         sys.exit(1)
 
@@ -302,7 +307,8 @@ def preview(content_dir: Path, output: Path, open_page: bool) -> None:
         api.write_preview(project, outcome, output, progress=progress)
     warnings = outcome.result.warnings
     _show(content_dir, warnings)
-    _echo(f"preview: {len(outcome.notes)} cards, {len(warnings)} warning(s)  {output.as_posix()}")
+    cards = _cards(outcome.notes)
+    _echo(f"preview: {cards} cards, {len(warnings)} warning(s)  {output.as_posix()}")
     if open_page:
         import webbrowser
 
@@ -333,7 +339,7 @@ def watch(content_dir: Path, output: Path, preview_path: Path, list_all: bool) -
         _report(project, outcome, dry_run=False, list_all=list_all)
         with progress_line() as progress:
             api.write_preview(project, outcome, preview_path, progress=progress)
-        _echo(f"preview: {len(outcome.notes)} cards  {preview_path.as_posix()}")
+        _echo(f"preview: {_cards(outcome.notes)} cards  {preview_path.as_posix()}")
         _echo(f"[{time.strftime('%H:%M:%S')}] rebuilt in {time.monotonic() - started:.2f} s")
 
     def rebuild() -> None:
@@ -351,3 +357,8 @@ def watch(content_dir: Path, output: Path, preview_path: Path, list_all: bool) -
     with contextlib.suppress(KeyboardInterrupt):
         watch_content(content_dir, changed, on_ready=ready)
     _echo("stopped")
+
+
+def _cards(notes: Sequence[Note]) -> int:
+    """Cards in Anki: one per note, one per item of a list note."""
+    return sum(len(note.clozes) or 1 for note in notes)

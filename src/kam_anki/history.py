@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from kam_anki.state import (
+    ITEM,
     REMOVED,
     Issued,
     Stamp,
@@ -32,6 +33,7 @@ def from_lock_log(log: str, *, lineage: bool) -> Issued:
     the log is of the commits HEAD descends from (see :class:`Issued`)."""
     cards: dict[str, Stamp] = {}
     notetypes: list[Issued] = []
+    items: dict[str, str] = {}
     for line in log.splitlines():
         is_card = line.startswith(_CARD_LINE)
         if not is_card and not line.startswith(_NOTETYPE_LINE):
@@ -39,6 +41,9 @@ def from_lock_log(log: str, *, lineage: bool) -> Issued:
         try:
             data: Any = json.loads("{" + line[1:].strip().rstrip(",") + "}")
             ((key, value),) = data.items()
+            if is_card and isinstance(value, dict) and isinstance(value.get(ITEM), str):
+                items.setdefault(str(key), value[ITEM])  # git log: newest first
+                continue
             stamp = load_stamp(value)
         except (ValueError, KeyError, TypeError, AttributeError):
             continue  # a line of another shape, or of a lock that was never valid
@@ -47,7 +52,7 @@ def from_lock_log(log: str, *, lineage: bool) -> Issued:
         elif key not in cards or stamp.mod > cards[key].mod:
             cards[str(key)] = stamp
     live = frozenset(k for k, v in cards.items() if v.digest != REMOVED) if lineage else frozenset()
-    return merge_issued([Issued(cards, None, live), *notetypes])
+    return merge_issued([Issued(cards, None, live, items), *notetypes])
 
 
 def extended_record(record: bytes, before: Issued, state: State) -> bytes:
@@ -57,11 +62,18 @@ def extended_record(record: bytes, before: Issued, state: State) -> bytes:
     build after one edit adds one line and formats nothing else."""
     stamps = {"": state.notetype, **state.cards, **state.removed}
     known = {"": before.notetype, **before.cards}
-    lines = "".join(
-        json.dumps([key, stamp.digest, stamp.mod, stamp.question], ensure_ascii=False) + "\n"
+    rows = [
+        [key, stamp.digest, stamp.mod, stamp.question]
         for key, stamp in stamps.items()
         if known.get(key) != stamp
-    )
+    ]
+    # A list item's key and text: ``[id, "item", 0, text]``.
+    rows += [
+        [key, ITEM, 0, item.text]
+        for key, item in state.items.items()
+        if before.items.get(key) != item.text
+    ]
+    lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     if record and not record.endswith(b"\n"):
         record += b"\n"  # a hand-edited end: never glue a line onto it
     return record + lines.encode("utf-8")
@@ -83,14 +95,17 @@ def load_issued(raw: bytes) -> Issued:
                 continue
     cards: dict[str, Stamp] = {}
     notetype: Stamp | None = None
+    items: dict[str, str] = {}
     for row in rows:
         try:
             key, digest, mod, question = row
             stamp = make_stamp(digest, mod, question)
         except (ValueError, KeyError, TypeError):
             continue
-        if key == "":
+        if digest == ITEM:
+            items[str(key)] = stamp.question  # later lines are newer
+        elif key == "":
             notetype = newest(notetype, stamp)
         elif key not in cards or stamp.mod > cards[key].mod:
             cards[str(key)] = stamp
-    return Issued(cards, notetype)
+    return Issued(cards, notetype, items=items)

@@ -1,28 +1,26 @@
 """Which item of an edited list is which: a stable key per list item; pure.
 
-A list card's item cards are notes with the id ``<card-id>/<key>``, so the key is the item's
-identity in Anki (its GUID, note and scheduling). Keys must survive inserting, removing and
-reordering items and rewording other items, and a small rewording of the item itself. A key
-once used is never given to another item: that would hand it the old item's reviews.
+A list card's list is one cloze note, and an item's key is its cloze number: its card in
+Anki, with its scheduling. Keys must survive inserting, removing and reordering items and
+rewording other items, and a small rewording of the item itself; an item that comes back
+(the same or nearly the same text, anywhere in the list, any number of builds later) gets
+its old key back. A key once used is never given to another item: that would hand it the
+old item's reviews. Every key ever given, with its last text, is kept in the lock
+(``items``), in the lock's git history and in the record beside the output.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-# Two texts this similar (Sørensen-Dice coefficient of their letter pairs) are the same item,
-# reworded: "Abstimmung mit (dem) Flächenvertrieb" 0.94, "Leistung(en)" 0.80; two items of the
-# shipped deck, such as "Marktforschung/Projektabwicklung mit Kunden", score 0.55 at the most.
-# Letter pairs rather than difflib: its cost grows with the square of the text for each pair
-# (seconds for one list of repetitive items), theirs with the text.
+# Two texts this similar (Sørensen-Dice coefficient of their sets of letter pairs) are the
+# same item, reworded: "Abstimmung mit (dem) Flächenvertrieb" 0.94, "Leistung(en)" 0.80;
+# two items of the shipped deck, such as "Marktforschung/Projektabwicklung mit Kunden",
+# score 0.54 at the most. Sets of letter pairs: one comparison is a set intersection, in C,
+# whatever the length of the texts, so every unmatched old item is compared with every
+# unmatched new one, for any list size and any number of reworded items.
 SIMILAR = 0.6
-# Fuzzy matching compares every unmatched old item with every unmatched new one: only when
-# both sides are this small, and only this many characters of each, so no list costs more
-# than a fixed amount per item.
-FUZZY_ITEMS = 64
-FUZZY_CHARS = 200
 
 
 def item_id(card_id: str, key: int) -> str:
@@ -43,30 +41,37 @@ def normalise(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
-def assign_keys(previous: Mapping[int, str], highest: int, texts: Sequence[str]) -> list[int]:
+def assign_keys(
+    previous: Mapping[int, str],
+    highest: int,
+    texts: Sequence[str],
+    gone: Mapping[int, str] | None = None,
+) -> list[int]:
     """The key of each item in ``texts``, in order.
 
-    ``previous`` are the items the card had (key -> text), ``highest`` the highest key ever
-    used for the card (tombstones and history included). Exact matches of the normalised text
-    first (equal texts paired in order), then the most similar remaining pairs, then new
-    keys counting up from ``highest``.
+    ``previous`` are the items the list had at its last build (key -> text), ``gone`` the
+    items it had before and lost (they may come back), ``highest`` the highest key ever
+    used for the card. Exact matches of the normalised text first (the last build's items
+    before gone ones, equal texts paired in order), then the most similar remaining pairs,
+    then new keys counting up from the highest.
     """
+    gone = gone or {}
     keys: list[int | None] = [None] * len(texts)
     free: dict[str, list[int]] = {}
-    for key in sorted(previous):
-        free.setdefault(normalise(previous[key]), []).append(key)
+    for key in [*sorted(previous), *sorted(k for k in gone if k not in previous)]:
+        text = previous[key] if key in previous else gone[key]
+        free.setdefault(normalise(text), []).append(key)
     folded = [normalise(text) for text in texts]
     for index, text in enumerate(folded):
         waiting = free.get(text)
         if waiting:
             keys[index] = waiting.pop(0)
-    left = sorted(key for waiting in free.values() for key in waiting)
-    unmatched = [index for index, key in enumerate(keys) if key is None]
-    if left and unmatched and len(left) <= FUZZY_ITEMS and len(unmatched) <= FUZZY_ITEMS:
-        old = {key: normalise(previous[key])[:FUZZY_CHARS] for key in left}
-        for index, key in _similar_pairs(old, {i: folded[i][:FUZZY_CHARS] for i in unmatched}):
+    left = {key: normalise({**gone, **previous}[key]) for w in free.values() for key in w}
+    unmatched = {index: folded[index] for index, key in enumerate(keys) if key is None}
+    if left and unmatched:
+        for index, key in _similar_pairs(left, unmatched, set(previous)):
             keys[index] = key
-    fresh = max([highest, *previous], default=0)
+    fresh = max([highest, *previous, *gone], default=0)
     result: list[int] = []
     for found in keys:
         if found is None:
@@ -75,53 +80,68 @@ def assign_keys(previous: Mapping[int, str], highest: int, texts: Sequence[str])
     return result
 
 
-def _similar_pairs(old: Mapping[int, str], new: Mapping[int, str]) -> Iterable[tuple[int, int]]:
-    """(new index, old key) pairs, most similar first, each side used once."""
+def _similar_pairs(
+    old: Mapping[int, str], new: Mapping[int, str], live: set[int]
+) -> Iterable[tuple[int, int]]:
+    """(new index, old key) pairs, most similar first (the last build's items before gone
+    ones), each side used once."""
     before = {key: _pairs(text) for key, text in old.items()}
-    scored: list[tuple[float, int, int]] = []
+    scored: list[tuple[float, bool, int, int]] = []
     for index, text in new.items():
         after = _pairs(text)
-        size = after.total()
         for key, pairs in before.items():
-            total = size + pairs.total()
-            # What the smaller side could share at best: most pairs need no counting.
-            if 2 * min(size, pairs.total()) < SIMILAR * total:
+            total = len(after) + len(pairs)
+            # What the smaller side could share at best: most pairs need no intersection.
+            if 2 * min(len(after), len(pairs)) < SIMILAR * total:
                 continue
-            score = 2 * (after & pairs).total() / total
+            score = 2 * len(after & pairs) / total
             if score >= SIMILAR:
-                scored.append((-score, index, key))
+                scored.append((-score, key not in live, index, key))
     taken_index: set[int] = set()
     taken_key: set[int] = set()
-    for _, index, key in sorted(scored):
+    for _, _, index, key in sorted(scored):
         if index not in taken_index and key not in taken_key:
             taken_index.add(index)
             taken_key.add(key)
             yield index, key
 
 
-def _pairs(text: str) -> Counter[str]:
+def _pairs(text: str) -> frozenset[str]:
     """The text's letter pairs, its ends included (so a one-letter item has some)."""
     padded = f" {text} "
-    return Counter(padded[i : i + 2] for i in range(len(padded) - 1))
+    return frozenset(padded[i : i + 2] for i in range(len(padded) - 1))
 
 
 class ItemKeys:
     """Keys for the items of every list card of a build, from what was shipped before."""
 
-    def __init__(self, live: Mapping[str, str], shipped: Iterable[str]) -> None:
-        """``live``: the lock's note ids with their text (the question of a stamp: for an
-        item, its text); ``shipped``: every note id ever shipped, tombstones included."""
+    def __init__(
+        self,
+        live: Mapping[str, str],
+        gone: Mapping[str, str],
+        reserved: Iterable[str],
+    ) -> None:
+        """By item id (``card/key``): ``live`` the items of the last build's lists, ``gone``
+        every other item ever given a key (with its last text), ``reserved`` any other
+        item id ever shipped (its key is never given again)."""
         self.previous: dict[str, dict[int, str]] = {}
+        self.gone: dict[str, dict[int, str]] = {}
         self.highest: dict[str, int] = {}
-        for note_id in shipped:
-            parts = split_item_id(note_id)
+        for table, ids in ((self.previous, live), (self.gone, gone)):
+            for item, text in ids.items():
+                parts = split_item_id(item)
+                if parts is not None:
+                    table.setdefault(parts[0], {})[parts[1]] = text
+        for item in reserved:
+            parts = split_item_id(item)
             if parts is not None:
                 card_id, key = parts
                 self.highest[card_id] = max(key, self.highest.get(card_id, 0))
-        for note_id, text in live.items():
-            parts = split_item_id(note_id)
-            if parts is not None:
-                self.previous.setdefault(parts[0], {})[parts[1]] = text
 
     def keys(self, card_id: str, texts: Sequence[str]) -> list[int]:
-        return assign_keys(self.previous.get(card_id, {}), self.highest.get(card_id, 0), texts)
+        return assign_keys(
+            self.previous.get(card_id, {}),
+            self.highest.get(card_id, 0),
+            texts,
+            self.gone.get(card_id, {}),
+        )

@@ -68,22 +68,36 @@ class Place:
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """A card as it goes into the package: rendered fields plus identity and time."""
+    """A card as it goes into the package: rendered fields plus identity and time.
+
+    A list note (``clozes`` not empty) is of the cloze note type: one card per cloze number,
+    its fields in the order of :data:`kam_anki.notetype.LIST_FIELDS`.
+    """
 
     card_id: str
     fields: Fields
     tags: tuple[str, ...]
     deck: str
     mod: int = 0
+    clozes: tuple[int, ...] = ()  # a list note's cloze numbers, in the list's order
 
 
 @dataclass(frozen=True, slots=True)
 class ListItem:
-    """One item card of a list card, before it has its key (see :mod:`kam_anki.items`)."""
+    """One item of a list card's list, before it has its cloze number (:mod:`kam_anki.items`)."""
 
-    text: str  # the item as plain text: what identifies it, and what the report shows
-    question: str  # the Frage field: the card's question, the list with a gap
-    answer: str  # the Antwort field: the whole list, the item marked
+    text: str  # what identifies the item: its words, an image's content, its code
+    html: str  # the item's content as rendered, inside its <li>
+    shown: str  # the item as the report shows it
+
+
+@dataclass(frozen=True, slots=True)
+class ListCard:
+    """An opted-in card's answer cut at its items: ``before[i]``, item ``i``, ..., ``tail``."""
+
+    before: tuple[str, ...]
+    items: tuple[ListItem, ...]
+    tail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,4 +109,6 @@ class Checked:
     cards: tuple[tuple[Place, str], ...]  # where each card is, with its question text
     media: Mapping[str, bytes]
     found: tuple[Diagnostic, ...]
-    items: tuple[tuple[ListItem, ...], ...] = ()  # each card's item cards, by card
+    # Per card: its list (list cards), or why the deck-wide rule does not take it ("" if
+    # the rule is off or the card opted out).
+    lists: tuple[ListCard | str, ...] = ()

@@ -7,17 +7,19 @@ this process or in a worker (:mod:`kam_anki.workers`), and what the file cache k
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from kam_anki.cache import FileCache
 from kam_anki.errors import Diagnostic
-from kam_anki.listcards import list_items, opted_in
+from kam_anki.listcards import deck_rule, explicit, list_card, removed_cloze_field
 from kam_anki.media import is_image, media_name
-from kam_anki.model import Assets, Card, Checked, DeckConfig, ListItem, Note, Place, SourceFile
+from kam_anki.model import Assets, Card, Checked, DeckConfig, ListCard, Note, Place, SourceFile
 from kam_anki.notetype import Fields
 from kam_anki.parse import read_cards
 from kam_anki.render import Answer, Blocks, render_answer, render_question, render_text
@@ -47,7 +49,7 @@ class FileChecker:
     cards: list[tuple[Place, str]] = field(default_factory=list)
     media: dict[str, bytes] = field(default_factory=dict)
     problems: list[Diagnostic] = field(default_factory=list)
-    items: list[tuple[ListItem, ...]] = field(default_factory=list)  # per card: its list cards
+    lists: list[ListCard | str] = field(default_factory=list)  # per card: see Checked
     raw_html: list[tuple[int, str]] = field(default_factory=list)  # (line, tag) shown as text
 
     def finish(self, path: str) -> None:
@@ -112,7 +114,7 @@ class FileChecker:
             allow_html=config.allow_html,
             images=lambda src, _: image(src, card.line),
         )
-        self.items.append(self._list_items(card, answer, question))
+        self.lists.append(self._list_card(card, answer))
         self.notes.append(
             Note(
                 card_id=card.id,
@@ -128,15 +130,18 @@ class FileChecker:
         )
         self.cards.append((Place(card.id, card.path, card.line), card.question))
 
-    def _list_items(self, card: Card, answer: Answer, question: str) -> tuple[ListItem, ...]:
-        """The item cards of a card that opted in to list cards (none for the others)."""
+    def _list_card(self, card: Card, answer: Answer) -> ListCard | str:
+        """The list of a card that opted in to list cards; for the others, why the deck-wide
+        rule does not take them (see :attr:`Checked.lists`)."""
         config = self.context.config
-        if not opted_in(card, answer, config):
-            return ()
-        items, problem = list_items(card, answer, question, allow_html=config.allow_html)
+        if not explicit(card):
+            missed = deck_rule(card, answer, config)
+            if missed is not None:
+                return missed
+        listed, problem = list_card(card, answer, allow_html=config.allow_html)
         if problem:
             self.problems.append(Diagnostic(card.path, card.line, "error", problem))
-        return items
+        return listed or ""
 
     # One return per rule an image path must pass.
     def _resolve(self, page: str, target: str) -> tuple[str, str | None]:  # noqa: PLR0911
@@ -195,6 +200,17 @@ def tombstone_note(config: DeckConfig, card_id: str, stamp: Stamp) -> Note:
     )
 
 
+def list_tombstone_note(
+    config: DeckConfig, card_id: str, stamp: Stamp, items: Sequence[tuple[int, str]]
+) -> Note:
+    """A removed list note: still of the list note type, each of its cards still asking its
+    item (with its last text), so none becomes empty; the fields say it was removed."""
+    note = tombstone_note(config, card_id, stamp)
+    items = items or [(1, stamp.question)]  # a list note always had an item: never typeless
+    fields = dataclasses.replace(note.fields, answer=removed_cloze_field(REMOVED_ANSWER, items))
+    return dataclasses.replace(note, fields=fields, clozes=tuple(key for key, _ in items))
+
+
 def check_file(context: FileContext, source: SourceFile, key: str) -> Checked:
     """Parse, render and check one file, or take it from the cache: the unit of work, in
     this process or a worker."""
@@ -212,7 +228,7 @@ def check_file(context: FileContext, source: SourceFile, key: str) -> Checked:
         tuple(checker.cards),
         checker.media,
         tuple(checker.problems),
-        tuple(checker.items),
+        tuple(checker.lists),
     )
     # Images tie a file to other files, and a file with errors is not built at all.
     cacheable = not checked.media and all(d.severity != "error" for d in checked.found)

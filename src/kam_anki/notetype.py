@@ -1,4 +1,4 @@
-"""The note type every card uses.
+"""The two note types: every card's, and the list notes' (cloze kind, one card per item).
 
 Field and template names are FROZEN: Anki matches a note type by id, and if its field or
 template names differ from the collection's copy it makes a new note type and the existing
@@ -16,6 +16,11 @@ from importlib.resources import files
 FIELDS: tuple[str, ...] = ("Frage", "Antwort", "Kapitel", "Quelle")
 TEMPLATE_NAME = "Karte 1"
 NAME = "KAM-Anki Frage/Antwort"
+# The list notes (list cards): the card's question, its list with one cloze per item (the
+# cloze number is the item's identity), chapter and source. FROZEN like the above.
+LIST_FIELDS: tuple[str, ...] = ("Frage", "Liste", "Kapitel", "Quelle")
+LIST_TEMPLATE_NAME = "Listenpunkt"
+LIST_NAME = "KAM-Anki Liste"
 
 # Shortened words ("und -sicherung", ", -Vision"): Chromium-based reviewers (Anki desktop,
 # AnkiDroid) break a line right after such a hyphen, whatever the CSS says (no CSS property
@@ -50,6 +55,22 @@ BACK = f"""<div class="kam-card" lang="de">
 {KEEP_SHORTENED_WORDS}
 </div>"""
 
+# The question side shows the list with the asked item as Anki's gap; "vorne" lets the CSS
+# hide the items after it in a sequence (a list of class "folge").
+LIST_FRONT = f"""<div class="kam-card kam-liste vorne" lang="de">
+<div class="frage">{{{{Frage}}}}</div>
+<div class="antwort">{{{{cloze:Liste}}}}</div>
+{KEEP_SHORTENED_WORDS}
+</div>"""
+
+LIST_BACK = f"""<div class="kam-card kam-liste" lang="de">
+<div class="frage">{{{{Frage}}}}</div>
+<hr id="answer">
+<div class="antwort">{{{{cloze:Liste}}}}</div>
+{{{{#Kapitel}}}}<div class="kapitel">{{{{Kapitel}}}}</div>{{{{/Kapitel}}}}
+{KEEP_SHORTENED_WORDS}
+</div>"""
+
 
 @dataclass(frozen=True, slots=True)
 class Fields:
@@ -71,29 +92,38 @@ class Fields:
         question, answer, chapter, source = values
         return cls(question, answer, chapter, source)
 
-    def by_name(self) -> dict[str, str]:
-        """By the note type's field names, as its templates use them."""
-        return dict(zip(FIELDS, self.values(), strict=True))
+    def by_name(self, names: Sequence[str] = FIELDS) -> dict[str, str]:
+        """By the note type's field names, as its templates use them (a list note's
+        ``answer`` is its list: :data:`LIST_FIELDS`)."""
+        return dict(zip(names, self.values(), strict=True))
 
 
 @dataclass(frozen=True)
 class NoteType:
+    """A note type; ``lists`` is the list notes' type that goes with it (one stamp covers
+    both: they share the CSS)."""
+
     name: str
     fields: tuple[str, ...]
     template_name: str
     front: str
     back: str
     css: str
+    cloze: bool = False
+    lists: NoteType | None = None
 
     @property
     def digest(self) -> str:
-        """Changes exactly when anything Anki stores for the note type changes."""
+        """Changes exactly when anything Anki stores for the note type (or its list note
+        type) changes."""
         payload = json.dumps(
             [self.name, self.fields, self.template_name, self.front, self.back, self.css]
+            + ([self.cloze, self.lists.digest] if self.lists is not None else [])
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
 def default_notetype() -> NoteType:
     css = files("kam_anki").joinpath("card.css").read_text(encoding="utf-8")
-    return NoteType(NAME, FIELDS, TEMPLATE_NAME, FRONT, BACK, css)
+    lists = NoteType(LIST_NAME, LIST_FIELDS, LIST_TEMPLATE_NAME, LIST_FRONT, LIST_BACK, css, True)
+    return NoteType(NAME, FIELDS, TEMPLATE_NAME, FRONT, BACK, css, lists=lists)

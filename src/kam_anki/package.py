@@ -42,6 +42,13 @@ def guid(config: DeckConfig, card_id: str) -> str:
     return str(genanki.guid_for("kam-anki", config.deck_id, card_id))
 
 
+def list_notetype_id(config: DeckConfig) -> int:
+    """The list note type's id: derived from the deck's note type id, so ``deck.toml`` needs
+    no second id, and fixed as long as that one is."""
+    digest = hashlib.sha256(f"{config.notetype_id}\x1flisten".encode()).digest()
+    return (1 << 40) + int.from_bytes(digest[:4], "big")
+
+
 def subdeck_id(config: DeckConfig, name: str) -> int:
     """Anki matches decks by name on import; a stable id keeps the package reproducible."""
     if name == config.name:
@@ -54,7 +61,9 @@ class PackageWriter:
     """Collects notes in package order, then writes the ``.apkg``.
 
     Note and card ids count up from ``epoch`` (seconds) in package order, and each card's
-    "due" is its position, so new cards arrive in the order of the Markdown.
+    "due" is its position, so new cards arrive in the order of the Markdown (a list note's
+    cards right after their card, in the list's order). A list note has one card per cloze
+    number ``n``, of template ordinal ``n - 1``, as Anki's cloze note type numbers them.
     """
 
     def __init__(self, config: DeckConfig, notetype: NoteType, epoch: int, scratch: Path):
@@ -63,7 +72,8 @@ class PackageWriter:
         self.notetype = notetype
         self.first_id = epoch * 1000
         self.decks: dict[str, int] = {config.name: config.deck_id}
-        self.count = 0
+        self.count = 0  # notes
+        self.position = 0  # cards
         self.notes: list[tuple[object, ...]] = []
         self.cards: list[tuple[object, ...]] = []
         self.path = scratch
@@ -84,30 +94,35 @@ class PackageWriter:
         self.db.close()
 
     def add(self, note: Note) -> None:
-        note_id = self.first_id + 2 * self.count
+        # Ids are unique across notes and cards alike: one counter, a note then its cards.
+        note_id = self.first_id + self.count + self.position
         self.count += 1
         deck_id = self.decks.get(note.deck)
         if deck_id is None:
             deck_id = self.decks[note.deck] = subdeck_id(self.config, note.deck)
+        notetype_id = list_notetype_id(self.config) if note.clozes else self.config.notetype_id
         self.notes.append(
             (
                 note_id,
                 guid(self.config, note.card_id),
-                self.config.notetype_id,
+                notetype_id,
                 note.mod,
                 f" {' '.join(note.tags)} ",
                 "\x1f".join(note.fields.values()),
                 note.fields.question,  # Anki's sort field: the first
             )
         )
-        self.cards.append((note_id + 1, note_id, deck_id, note.mod, self.count))
+        for number, ordinal in enumerate([n - 1 for n in note.clozes] or [0], start=1):
+            self.position += 1
+            card = (note_id + number, note_id, deck_id, ordinal, note.mod, self.position)
+            self.cards.append(card)
         if len(self.notes) >= _BATCH:
             self._flush()
 
     def _flush(self) -> None:
         self.db.executemany("INSERT INTO notes VALUES (?,?,?,?,-1,?,?,?,0,0,'')", self.notes)
         self.db.executemany(
-            "INSERT INTO cards VALUES (?,?,?,0,?,-1,0,0,?,0,0,0,0,0,0,0,0,'')", self.cards
+            "INSERT INTO cards VALUES (?,?,?,?,?,-1,0,0,?,0,0,0,0,0,0,0,0,'')", self.cards
         )
         self.notes.clear()
         self.cards.clear()
@@ -122,24 +137,15 @@ class PackageWriter:
         """The package into ``out``; ``media`` maps the names the notes use to the bytes.
         ``on_bytes`` is called as the collection goes in: bytes done, bytes in all."""
         self._flush()
-        model = genanki.Model(
-            self.config.notetype_id,
-            self.notetype.name,
-            fields=[{"name": name} for name in self.notetype.fields],
-            templates=[
-                {
-                    "name": self.notetype.template_name,
-                    "qfmt": self.notetype.front,
-                    "afmt": self.notetype.back,
-                }
-            ],
-            css=self.notetype.css,
-        )
+        models = [_model(self.config.notetype_id, self.notetype)]
+        if self.notetype.lists is not None:
+            models.append(_model(list_notetype_id(self.config), self.notetype.lists))
         cursor = self.db.cursor()
         for name, deck_id in self.decks.items():
             deck = genanki.Deck(deck_id, name)
             if deck_id == self.config.deck_id:
-                deck.add_model(model)
+                for model in models:
+                    deck.add_model(model)
             deck.write_to_db(cursor, notetype_mod, None)
         self.db.commit()
         names = sorted(media)
@@ -158,6 +164,17 @@ class PackageWriter:
             archive.writestr(_entry("media"), manifest.encode())
             for index, name in enumerate(names):
                 archive.writestr(_entry(str(index)), media[name])
+
+
+def _model(model_id: int, notetype: NoteType) -> genanki.Model:
+    return genanki.Model(
+        model_id,
+        notetype.name,
+        fields=[{"name": name} for name in notetype.fields],
+        templates=[{"name": notetype.template_name, "qfmt": notetype.front, "afmt": notetype.back}],
+        css=notetype.css,
+        model_type=genanki.Model.CLOZE if notetype.cloze else genanki.Model.FRONT_BACK,
+    )
 
 
 def _entry(name: str) -> zipfile.ZipInfo:

@@ -24,6 +24,8 @@ _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _FIELD_NAME = re.compile(r"[^#^/{}:]+")
 _MARKUP = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
+_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
+_CLOZE_FIELD = "{{cloze:Liste}}"
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]*)(")', re.IGNORECASE)
 
 
@@ -71,6 +73,56 @@ def render_template(template: str, fields: Mapping[str, str], front_side: str = 
         raise TemplateError(f"section {{{{#{open_sections[-1][0]}}}}} is never closed")
     out.append(template[position:])
     return "".join(out)
+
+
+def render_cloze(text: str, number: int, *, back: bool) -> str:
+    """A list field as Anki shows card ``number`` of it: that cloze a gap on the front and
+    marked on the back, the others as text."""
+
+    def one(match: re.Match[str]) -> str:
+        ordinal, content = match.group(1), match.group(2)
+        if int(ordinal) != number:
+            return f'<span class="cloze-inactive" data-ordinal="{ordinal}">{content}</span>'
+        if back:
+            return f'<span class="cloze" data-ordinal="{ordinal}">{content}</span>'
+        return (
+            f'<span class="cloze" data-cloze="{_attribute(content)}" '
+            f'data-ordinal="{ordinal}">[...]</span>'
+        )
+
+    return _CLOZE.sub(one, text)
+
+
+_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+
+
+def _attribute(text: str) -> str:
+    """An attribute value as Anki writes the cloze's text into ``data-cloze``: ASCII letters
+    and digits as they are, every other character a character reference."""
+    return "".join(
+        c if c.isascii() and c.isalnum() else _NAMED.get(c, f"&#x{ord(c):X};") for c in text
+    )
+
+
+def _sides(notetype: NoteType, note: Note) -> list[tuple[str, str, str]]:
+    """Each card of a note: (id for the page, front, back), as its note type renders it."""
+    lists = notetype.lists
+    if not note.clozes or lists is None:
+        fields = note.fields.by_name()
+        front = render_template(notetype.front, fields)
+        return [(note.card_id, front, render_template(notetype.back, fields, front))]
+    sides = []
+    field_front = lists.front.replace(_CLOZE_FIELD, "{{Liste}}")
+    field_back = lists.back.replace(_CLOZE_FIELD, "{{Liste}}")
+    for number in note.clozes:
+        fields = note.fields.by_name(lists.fields)
+        text = fields["Liste"]
+        fields["Liste"] = render_cloze(text, number, back=False)
+        front = render_template(field_front, fields)
+        fields["Liste"] = render_cloze(text, number, back=True)
+        back = render_template(field_back, fields, front)
+        sides.append((f"{note.card_id}/c{number}", front, back))
+    return sides
 
 
 def inline_media(html: str, media: Mapping[str, bytes]) -> str:
@@ -147,28 +199,27 @@ def card_views(
     by_card, loose = assign_warnings(cards, warnings)
     views = []
     for note in notes:
-        fields = note.fields.by_name()
-        front = inline_media(render_template(notetype.front, fields), media or {})
-        back = inline_media(render_template(notetype.back, fields, front_side=front), media or {})
         card = by_id.get(note.card_id)
         removed = REMOVED_TAG in note.tags
-        views.append(
-            CardView(
-                card_id=note.card_id,
-                chapter=_plain(note.fields.chapter),
-                front=front,
-                back=back,
-                where=f"{card.path}:{card.line}"
-                if card and not removed
-                else _plain(note.fields.source),
-                text=" ".join(_plain(f) for f in (*note.fields.values(), note.card_id)).lower(),
-                warnings=tuple(by_card.get(note.card_id, ())) if not removed else (),
-                removed=removed,
-                deck=note.deck,
+        text = " ".join(_plain(f) for f in (*note.fields.values(), note.card_id)).lower()
+        for view_id, front, back in _sides(notetype, note):
+            views.append(
+                CardView(
+                    card_id=view_id,
+                    chapter=_plain(note.fields.chapter),
+                    front=inline_media(front, media or {}),
+                    back=inline_media(back, media or {}),
+                    where=f"{card.path}:{card.line}"
+                    if card and not removed
+                    else _plain(note.fields.source),
+                    text=text,
+                    warnings=tuple(by_card.get(note.card_id, ())) if not removed else (),
+                    removed=removed,
+                    deck=note.deck,
+                )
             )
-        )
-        if on_card is not None:
-            on_card(len(views))
+            if on_card is not None:
+                on_card(len(views))
     return views, loose
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kam_anki.build import Result
+from kam_anki.build import LIST_SUFFIX, LIST_TAG, Result
 from kam_anki.errors import Diagnostic, printable
 from kam_anki.files import Content
 from kam_anki.items import split_item_id
@@ -20,6 +20,16 @@ from kam_anki.tombstones import removed_search
 TERMINAL_LIMIT = 20
 ALL_OPTION = "--list-all"
 _KINDS = (("+", "added"), ("~", "changed"), ("-", "removed"))
+# Said once, when the build retires the item notes of the design before list notes.
+OLD_ITEM_NOTES = (
+    "{count} item note(s) of the earlier list cards are removed: list items are now the cards "
+    "of one note per list (tag {tag}), and Anki cannot move reviews from one note to another, "
+    "so item reviews start over."
+)
+EMPTY_CARDS = (
+    "{count} removed item(s): their cards stay in Anki, empty, until Tools > Empty Cards "
+    "deletes them."
+)
 
 
 @dataclass(frozen=True)
@@ -38,23 +48,27 @@ def build_report(
     dry_run: bool,
     limit: int | None = None,
 ) -> list[str]:
-    """What the import of this build will do, card by card (warnings aside); with ``limit``,
-    at most that many cards of each kind, and how many more."""
+    """What the import of this build will do, card by card, then item by item (warnings
+    aside); with ``limit``, at most that many of each kind, and how many more."""
     changes = result.changes
+    added, changed, removed = (_question_cards(getattr(changes, kind)) for _, kind in _KINDS)
+    retired = [(i, q) for i, q in removed if split_item_id(i) is not None]
+    live = sum(1 for card_id in result.state.cards if not card_id.endswith(LIST_SUFFIX))
     lines = [
-        f"{len(result.state.cards)} cards: {len(changes.added)} added, "
-        f"{len(changes.changed)} changed, {len(changes.removed)} removed, "
-        f"{changes.unchanged} unchanged" + (" (dry run: nothing written)" if dry_run else "")
+        f"{live} cards: {len(added)} added, {len(changed)} changed, "
+        f"{len(removed) - len(retired)} removed, {live - len(added) - len(changed)} unchanged"
+        + (" (dry run: nothing written)" if dry_run else "")
     ]
-    for mark, kind in _KINDS:
-        cards: tuple[tuple[str, str], ...] = getattr(changes, kind)
-        shown = cards if limit is None else cards[:limit]
-        lines += [f"  {mark} {card_id}: {question}" for card_id, question in shown]
-        if len(shown) < len(cards):
-            more = len(cards) - len(shown)
-            lines.append(f"  … and {more:,} more {kind} ({ALL_OPTION} lists every card)")
+    removed = [(i, q) for i, q in removed if split_item_id(i) is None]
+    for (mark, kind), pairs in zip(_KINDS, (added, changed, removed), strict=True):
+        lines += _capped(
+            [f"  {mark} {card_id}: {question}" for card_id, question in pairs], kind, limit
+        )
+    lines += _items(result, limit)
     if changes.notetype_changed and not first_build:
         lines.append("  ~ note type (card design) changed")
+    if retired:
+        lines.append(OLD_ITEM_NOTES.format(count=len(retired), tag=LIST_TAG))
     if result.state.removed:
         lines += [
             f"{len(result.state.removed)} removed card(s) stay in the package, tagged.",
@@ -62,6 +76,39 @@ def build_report(
             "  select all, Notes > Delete.",
             "  Then run: kam-anki build --forget-removed",
         ]
+    return lines
+
+
+def _question_cards(pairs: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """The question/answer cards among what changed (not the list notes)."""
+    return [(i, q) for i, q in pairs if not i.endswith(LIST_SUFFIX)]
+
+
+def _capped(lines: list[str], kind: str, limit: int | None) -> list[str]:
+    if limit is None or len(lines) <= limit:
+        return lines
+    more = len(lines) - limit
+    return [*lines[:limit], f"  … and {more:,} more {kind} ({ALL_OPTION} lists every card)"]
+
+
+def _items(result: Result, limit: int | None) -> list[str]:
+    """The item cards: counted apart from the cards, and each one that changes."""
+    items, changes = result.items, result.changes
+    gone_lists = [(i, q) for i, q in changes.removed if i.endswith(LIST_SUFFIX)]
+    if not items.notes and not gone_lists:
+        return []
+    lines = [
+        f"{items.cards} item cards in {items.notes} list notes: {len(items.added)} added, "
+        f"{len(items.reworded)} changed, {len(items.removed)} removed"
+    ]
+    for (mark, kind), found in zip(
+        _KINDS, (items.added, items.reworded, items.removed), strict=True
+    ):
+        shown = [f"  {mark} {card_id} c{key}: {text}" for card_id, key, text in found]
+        lines += _capped(shown, kind, limit)
+    lines += [f"  - {card_id}: {question} (the list note)" for card_id, question in gone_lists]
+    if items.removed:
+        lines.append(EMPTY_CARDS.format(count=len(items.removed)))
     return lines
 
 
@@ -74,22 +121,33 @@ def json_report(
     changes, root = result.changes, content.root
     first_build = content.previous is None
     places = {place.id: place for place in result.places}
+    added, changed, removed = (_question_cards(getattr(changes, kind)) for _, kind in _KINDS)
+    live = sum(1 for card_id in result.state.cards if not card_id.endswith(LIST_SUFFIX))
+    items = result.items
     document = {
         "command": command,
         "ok": ok,
         "counts": {
-            "cards": len(result.state.cards),
-            "added": len(changes.added),
-            "changed": len(changes.changed),
-            "removed": len(changes.removed),
-            "unchanged": changes.unchanged,
+            "cards": live,
+            "added": len(added),
+            "changed": len(changed),
+            "removed": len(removed),
+            "unchanged": live - len(added) - len(changed),
+            "item_cards": items.cards,
+            "list_notes": items.notes,
             "warnings": len(result.warnings),
             "errors": 0,
         },
         "notetype_changed": changes.notetype_changed and not first_build,
-        "added": list(_cards(changes.added, places, root)),
-        "changed": list(_cards(changes.changed, places, root)),
-        "removed": list(_cards(changes.removed, {}, root)),  # no longer in the content
+        "added": list(_cards(added, places, root)),
+        "changed": list(_cards(changed, places, root)),
+        "removed": list(_cards(removed, {}, root)),  # no longer in the content
+        "items": {
+            kind: list(_items_json(found, places, root))
+            for (_, kind), found in zip(
+                _KINDS, (items.added, items.reworded, items.removed), strict=True
+            )
+        },
         "tombstones": {
             "count": len(result.state.removed),
             "search": removed_search(content.config),
@@ -115,6 +173,7 @@ def json_failure(
         "counts": None,
         "notetype_changed": None,
         **{kind: [] for _, kind in _KINDS},
+        "items": None,
         "tombstones": None,
         "warnings": _diagnostics(warnings, None),
         "errors": _diagnostics(errors, None),
@@ -134,6 +193,21 @@ def _cards(
         yield {
             "id": card_id,
             "question": question,
+            "file": _path(root, place.path) if place else None,
+            "line": place.line if place else None,
+        }
+
+
+def _items_json(
+    found: Iterable[tuple[str, int, str]], places: dict[str, Place], root: Path
+) -> Iterator[dict[str, object]]:
+    """Each item card by its card and cloze number, where its list card is."""
+    for card_id, key, text in found:
+        place = places.get(card_id)
+        yield {
+            "id": card_id,
+            "cloze": key,
+            "text": text,
             "file": _path(root, place.path) if place else None,
             "line": place.line if place else None,
         }

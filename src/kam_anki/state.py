@@ -23,6 +23,7 @@ from kam_anki.errors import ContentError
 LOCK_NAME = "kam-anki.lock"
 _FORMAT = 1
 REMOVED = "removed"  # the digest of a tombstone
+ITEM = "item"  # the digest of a list item's row in the record beside the output
 # Anki's note and card ids are milliseconds since 1970, made from the first build's time:
 # id 0 breaks Anki's Check Database. No Anki collection predates 2001-09-09.
 MIN_TIME = 1_000_000_000
@@ -39,11 +40,21 @@ class Stamp:
 
 
 @dataclass(frozen=True, slots=True)
+class Item:
+    """A list item's last text, by its id ``card/key``; ``live``: in its list at the last
+    build (a gone item's key stays its own, for when it comes back)."""
+
+    text: str
+    live: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class State:
     epoch: int  # the first build's time: base of the package's note and card ids
     notetype: Stamp
     cards: Mapping[str, Stamp] = field(default_factory=dict)
     removed: Mapping[str, Stamp] = field(default_factory=dict)  # tombstones
+    items: Mapping[str, Item] = field(default_factory=dict)  # every list item ever keyed
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +81,7 @@ class Issued:
     # commits HEAD descends from): only these become tombstones when they are gone. A card
     # only another branch or a discarded build had is not this deck's to remove.
     lineage: frozenset[str] = frozenset()
+    items: Mapping[str, str] = field(default_factory=dict)  # list items ever keyed: their text
 
 
 def newest(*stamps: Stamp | None) -> Stamp | None:
@@ -85,6 +97,7 @@ def merge_issued(records: Iterable[Issued]) -> Issued:
     cards: dict[str, Stamp] = {}
     notetype: Stamp | None = None
     lineage: set[str] = set()
+    items: dict[str, str] = {}
     for record in records:
         for card_id, stamp in record.cards.items():
             best = newest(cards.get(card_id), stamp)
@@ -92,12 +105,15 @@ def merge_issued(records: Iterable[Issued]) -> Issued:
             cards[card_id] = best
         notetype = newest(notetype, record.notetype)
         lineage |= record.lineage
-    return Issued(cards, notetype, frozenset(lineage))
+        for item, text in record.items.items():
+            items.setdefault(item, text)  # the first record's text: the lock's comes first
+    return Issued(cards, notetype, frozenset(lineage), items)
 
 
 def issued_by(state: State) -> Issued:
     """What a build that wrote ``state`` shipped."""
-    return Issued({**state.cards, **state.removed}, state.notetype, frozenset(state.cards))
+    items = {item: known.text for item, known in state.items.items()}
+    return Issued({**state.cards, **state.removed}, state.notetype, frozenset(state.cards), items)
 
 
 def first_epoch(previous: State | None, now: int) -> int:
@@ -122,7 +138,9 @@ class Stamper:
 
     def __init__(self, previous: State | None, now: int, issued: Issued | None = None) -> None:
         old = previous or State(epoch=now, notetype=Stamp("", 0))
-        self.old = State(first_epoch(previous, now), old.notetype, old.cards, old.removed)
+        self.old = State(
+            first_epoch(previous, now), old.notetype, old.cards, old.removed, old.items
+        )
         self.issued = merge_issued([issued_by(self.old), issued or Issued()])
         self.now = now
         self.cards: dict[str, Stamp] = {}
@@ -150,9 +168,14 @@ class Stamper:
         return stamp.mod
 
     def finish(
-        self, notetype_digest: str, *, forget_removed: bool = False
+        self,
+        notetype_digest: str,
+        *,
+        forget_removed: bool = False,
+        items: Mapping[str, Item] | None = None,
     ) -> tuple[State, Changes]:
-        """The next state, with tombstones for cards that are gone, and what changed."""
+        """The next state, with tombstones for cards that are gone, and what changed;
+        ``items``: every list item ever keyed (the lock's, unless given)."""
         old, now, issued = self.old, self.now, self.issued.cards
         # Gone: every card of this line of history whose newest shipped version is a live
         # one (also one that a revert took out of the lock as well).
@@ -169,7 +192,13 @@ class Stamper:
             tombstones[card_id] = Stamp(REMOVED, max(now, gone.mod + 1), gone.question)
         before = newest(old.notetype, self.issued.notetype)
         notetype = self._stamp(notetype_digest, "", before)
-        state = State(old.epoch, notetype, self.cards, dict(sorted(tombstones.items())))
+        state = State(
+            old.epoch,
+            notetype,
+            self.cards,
+            dict(sorted(tombstones.items())),
+            old.items if items is None else items,
+        )
         changes = Changes(
             added=tuple(self.added),
             changed=tuple(self.changed),
@@ -199,6 +228,13 @@ def dump_state(state: State, out: TextIO) -> None:
     dump_table(out, "cards", state.cards)
     out.write(",\n")
     dump_table(out, "removed", state.removed)
+    if state.items:
+        out.write(',\n "items": {')
+        for number, (key, item) in enumerate(sorted(state.items.items())):
+            gone = "" if item.live else ', "gone": true'
+            text = json.dumps(item.text, ensure_ascii=False)
+            out.write(f'{"," if number else ""}\n  {json.dumps(key)}: {{"item": {text}{gone}}}')
+        out.write("\n }")
     out.write("\n}\n")
 
 
@@ -238,6 +274,7 @@ def load_state(raw: bytes, path: str) -> State:
             notetype=load_stamp(data["notetype"]),
             cards=load_table(data["cards"]),
             removed=load_table(data.get("removed", {})),
+            items={str(k): load_item(v) for k, v in data.get("items", {}).items()},
         )
     except json.JSONDecodeError as exc:
         raise ContentError.at(path, exc.lineno, f"corrupt lock file: {exc.msg}") from None
@@ -255,6 +292,13 @@ def load_stamp(value: Mapping[str, Any]) -> Stamp:
 def make_stamp(digest: Any, mod: Any, question: Any) -> Stamp:
     """A stamp from values read back; raises ValueError for an impossible time."""
     return Stamp(str(digest), _int(mod), str(question))
+
+
+def load_item(value: Mapping[str, Any]) -> Item:
+    """One line of the lock's ``items``; raises KeyError or TypeError."""
+    if not isinstance(value["item"], str):
+        raise TypeError(f"expected an item's text, got {value['item']!r}")
+    return Item(value["item"], not value.get("gone", False))
 
 
 def load_table(table: Mapping[str, Any]) -> dict[str, Stamp]:

@@ -127,17 +127,23 @@ def import_through_dialog(path: str) -> Generator[Wait, None, str]:
 def scheduling() -> dict[str, list[int]]:
     col = main_window().col
     rows = col.db.all(
-        "select n.flds, c.type, c.queue, c.ivl, c.due, c.reps, c.lapses, c.factor "
+        "select n.flds, c.ord, c.type, c.queue, c.ivl, c.due, c.reps, c.lapses, c.factor "
         "from cards c join notes n on n.id = c.nid"
     )
-    # Quelle is the last field: "path#card-id".
-    return {row[0].split("\x1f")[-1].rsplit("#", 1)[-1]: list(row[1:]) for row in rows}
+    return {card_name(row[0].split("\x1f")[-1], row[1]): list(row[2:]) for row in rows}
+
+
+def card_name(source: str, ordinal: int) -> str:
+    """Quelle is the last field: "path#card-id"; a list note's ("path#card-id/liste") has
+    one card per item, named by its cloze number."""
+    name = source.rsplit("#", 1)[-1]
+    return f"{name}/c{ordinal + 1}" if name.endswith("/liste") else name
 
 
 def current_card_name() -> str:
     card = main_window().reviewer.card
     assert card is not None, "the reviewer shows no card"
-    return str(card.note()["Quelle"]).rsplit("#", 1)[-1]
+    return card_name(str(card.note()["Quelle"]), card.ord)
 
 
 def show(side: str) -> Generator[Wait, None, None]:
@@ -180,7 +186,7 @@ def measure(plan: dict[str, Any], name: str, side: str, look: dict[str, Any]) ->
     found = json.loads(found)
     found.update(name=name, side=side, theme=look["theme"])
     # The reviewer's card area, as on a phone or a desktop screen.
-    shot = f"{look['label']}-{name.replace('/', '-')}-{side}.png"  # item cards: "card/3"
+    shot = f"{look['label']}-{name.replace('/', '-')}-{side}.png"  # item cards: "card/liste/c3"
     window.web.grab().save(str(Path(plan["artifacts"]) / shot))
     return found
 
