@@ -26,8 +26,11 @@ from markdown_it.rules_core import StateCore, block, normalize
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
+from kam_anki.formulas import math_plugin, math_problems
+from kam_anki.highlight import highlight
+
 # Bumped whenever the HTML for the same Markdown may differ: it is part of every cache key.
-CONVERTER_VERSION = "2"
+CONVERTER_VERSION = "3"
 COMMENT = "kam_comment"  # the type of a comment's block token
 
 # Bullets pasted from PDFs, slides and Word are list items too.
@@ -55,6 +58,7 @@ class Answer:
     top_level_items: int  # items of the answer's outermost lists
     empty_items: tuple[int, ...]  # lines (1-based, in the answer) of empty list items
     raw_html: tuple[int, ...]  # lines of raw HTML (escaped unless allowed)
+    math: tuple[tuple[int, str], ...] = ()  # (line, problem) of math MathJax cannot typeset
     # The parse ``html`` was rendered from (for list cards); its line numbers depend on
     # where it was parsed, so it takes no part in comparing answers.
     tokens: Sequence[Token] = field(default=(), compare=False, repr=False)
@@ -161,7 +165,9 @@ def _comment_inline(state: StateInline, silent: bool) -> bool:
 
 @cache
 def _markdown(allow_html: bool) -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": allow_html, "breaks": True, "typographer": False})
+    options = {"html": allow_html, "breaks": True, "typographer": False, "highlight": highlight}
+    md = MarkdownIt("commonmark", options).enable("table")  # GitHub's pipe tables
+    math_plugin(md)
     # A comment ends a paragraph, as an HTML block does.
     alternatives: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote"]}
     md.block.ruler.before("html_block", COMMENT, _comment_block, alternatives)
@@ -247,8 +253,9 @@ def render_answer(  # noqa: C901
         for token in _markdown(True).parse(text):
             if token.map and _html_tokens([token]):
                 raw.append(answer_origin[token.map[0]] + 1)
+    math = tuple((line_of(token), problem) for token, problem in math_problems(tokens))
     html = render_tokens(tokens, allow_html=allow_html)
-    return Answer(html, top_level, tuple(empty), tuple(sorted(set(raw))), tokens)
+    return Answer(html, top_level, tuple(empty), tuple(sorted(set(raw))), math, tokens)
 
 
 def render_tokens(tokens: Sequence[Token], *, allow_html: bool = False) -> str:
@@ -259,6 +266,14 @@ def render_tokens(tokens: Sequence[Token], *, allow_html: bool = False) -> str:
 
 def render_question(markdown: str, *, allow_html: bool = False) -> str:
     return str(_markdown(allow_html).renderInline(markdown))
+
+
+def question_math_problems(markdown: str, *, allow_html: bool = False) -> list[str]:
+    """What is wrong with the math in a question (nothing to parse without '$' or '\\')."""
+    if "$" not in markdown and "\\" not in markdown:
+        return []
+    tokens = _markdown(allow_html).parseInline(markdown)
+    return [problem for _, problem in math_problems(tokens)]
 
 
 def render_text(text: str) -> str:
