@@ -76,7 +76,7 @@ def math_plugin(md: MarkdownIt) -> None:
     md.inline.ruler.before("escape", "math_paren", make_inline_func(_PAREN))
     md.inline.ruler.before("escape", "math_bracket", make_inline_func(_BRACKET))
     md.block.ruler.before(
-        "fence", "math_block_bracket", make_block_func(_BRACKET_BLOCK), _BLOCK_ALT
+        "fence", "math_block_bracket", _with_lines(make_block_func(_BRACKET_BLOCK)), _BLOCK_ALT
     )
     for name in _INLINE:
         md.add_render_rule(name, _render_inline)
@@ -117,6 +117,18 @@ def _quiet_when_silent(rule: BlockRule) -> BlockRule:
         return found
 
     return asked
+
+
+def _with_lines(rule: BlockRule) -> BlockRule:
+    """texmath's block token has no lines: warnings and the heading check need them."""
+
+    def mapped(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+        found = rule(state, start, end, silent)
+        if found and not silent:
+            state.tokens[-1].map = [start, state.line]
+        return found
+
+    return mapped
 
 
 def _tex(token: Token) -> str:
