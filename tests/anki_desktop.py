@@ -68,6 +68,9 @@ def run_anki(base: Path, plan: dict[str, Any], display: str, timeout: float) -> 
         "KAM_DESKTOP_PLAN": str(plan_path),
         "HOME": str(base),
         "XDG_RUNTIME_DIR": str(base),
+        # Anki's single-instance socket lives in the temporary folder, keyed by the user
+        # name: a private one keeps another Anki of the same user (a parallel run) apart.
+        "TMPDIR": str(base),
     }
     env.pop("WAYLAND_DISPLAY", None)
     log = base / "anki.log"
