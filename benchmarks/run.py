@@ -37,6 +37,24 @@ PEER_SIZE = 1_000
 EDIT_SIZE = 10_000
 LIST_SIZE = 1_000
 LIST_RULE = "list_cards = 3\n"  # the synthetic answers that are one list have 3 to 8 items
+RICH_SIZE = 1_000
+RICH_EVERY = 5  # every 5th card of the "rich" case gets a table, math and highlighted code
+RICH_ANSWER = """
+Kennzahl $DB = U - K_v$ und
+$$
+\\sum_{i=1}^{n} \\frac{DB_i}{U_i} \\cdot 100\\,\\%
+$$
+
+| Kunde | Umsatz | DB |
+| --- | ---: | ---: |
+| A | 120 | 30 |
+| B | 80 | 12 |
+
+```python
+def marge(umsatz: float, kosten: float) -> float:
+    return (umsatz - kosten) / umsatz
+```
+"""
 SOURCE_DATE_EPOCH = "1700000000"  # a fixed clock: the same lock and package on every run
 BARE_IMPORTS = "import genanki, markdown_it, click"
 
@@ -77,6 +95,7 @@ class Result:
     kam: list[Sample] = field(default_factory=list)
     others: list[Sample] = field(default_factory=list)
     items: int = 0  # item cards of list cards, in the "lists" case
+    rich: int = 0  # cards with a table, math and code, in the "rich" case
 
     def _medians(self, value: Callable[[Sample], float]) -> tuple[float, float]:
         return statistics.median(map(value, self.kam)), statistics.median(map(value, self.others))
@@ -129,6 +148,8 @@ def run_case(case: Case) -> Result:
         result.others.append(measure(case.other(folder), folder))
         if case.name == "lists":
             result.items = item_cards(folder)
+        if case.name == "rich":
+            result.rich = rich_cards(folder)
         ours, theirs = result.kam[-1], result.others[-1]
         print(
             f"  {case.name} vs {case.other_name} N={case.n} run {run + 1}/{case.runs}: "
@@ -164,6 +185,30 @@ def with_list_cards(scratch: Path, source: Path) -> Callable[[int], Path]:
         return folder
 
     return prepare
+
+
+def with_rich_cards(scratch: Path, source: Path) -> Callable[[int], Path]:
+    """A fresh copy where every RICH_EVERY-th card's answer also holds a formula, a table and
+    a highlighted code block (``content/``), and the same cards without (``plain/``)."""
+    copies = fresh_copies(scratch, "rich", {"content": source, "plain": source})
+
+    def prepare(run: int) -> Path:
+        folder = copies(run)
+        for path in sorted((folder / "content").glob("*.md")):
+            cards = path.read_text(encoding="utf-8").split("\n## ")
+            for index in range(1, len(cards), RICH_EVERY):
+                cards[index] = cards[index].rstrip("\n") + "\n" + RICH_ANSWER
+            path.write_text("\n## ".join(cards), encoding="utf-8")
+        return folder
+
+    return prepare
+
+
+def rich_cards(folder: Path) -> int:
+    return sum(
+        path.read_text(encoding="utf-8").count(RICH_ANSWER)
+        for path in (folder / "content").glob("*.md")
+    )
 
 
 def kam_plain(folder: Path) -> Command:
@@ -314,6 +359,15 @@ def report(results: list[Result], peers: dict[str, str], info: dict[str, str]) -
                 f"{(ours - theirs) / r.items * 1e6:.0f} µs and "
                 f"{(ours_mib - theirs_mib) / r.items * 1024:.1f} KiB of peak memory.",
             ]
+        if r.rich:
+            (ours, theirs), (ours_mib, theirs_mib) = r.seconds, r.peak
+            lines += [
+                "",
+                f"Tables, math and code: {r.rich:,} of the {r.n:,} cards hold a table, two "
+                f"formulas and a highlighted code block; each such card costs "
+                f"{(ours - theirs) / r.rich * 1e6:.0f} µs and "
+                f"{(ours_mib - theirs_mib) / r.rich * 1024:.1f} KiB of peak memory.",
+            ]
     lines += ["", "| goal | target | measured | result |", "|---|---:|---:|---|"]
     for g in goals(results):
         measured = "-" if g.measured is None else f"{g.measured:.2f}"
@@ -342,6 +396,8 @@ def plan(
         cases.append(Case("cold", n, runs(n), "floor", cold, floor_build))
     lists = with_list_cards(scratch, scratch / f"src-{LIST_SIZE}")
     cases.append(Case("lists", LIST_SIZE, runs(LIST_SIZE), "no list cards", lists, kam_plain))
+    rich = with_rich_cards(scratch, scratch / f"src-{RICH_SIZE}")
+    cases.append(Case("rich", RICH_SIZE, runs(RICH_SIZE), "plain cards", rich, kam_plain))
     shutil.copytree(scratch / f"src-{EDIT_SIZE}", scratch / "rebuild" / "content")
     rebuild = edited(scratch / "rebuild")
     cases.append(Case("rebuild", EDIT_SIZE, runs(EDIT_SIZE), "floor", rebuild, floor_build))

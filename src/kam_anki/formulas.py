@@ -13,7 +13,7 @@ right before the closing one, and no digit after the closing one ("$5 and $10").
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from html import escape
 
 from markdown_it import MarkdownIt
@@ -28,7 +28,6 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.dollarmath.index import math_block_dollar, math_inline_dollar
 from mdit_py_plugins.texmath.index import RuleDictType, make_block_func, make_inline_func
 
-BlockRule = Callable[[StateBlock, int, int, bool], bool]
 PROBLEMS = "kam_math"  # a token's meta key: what is wrong with the math in it
 
 # Token types by how they are shown: in the line, or as a display (own line, centred).
@@ -71,13 +70,11 @@ def math_plugin(md: MarkdownIt) -> None:
         allow_blank_lines=False,
         double_inline=True,
     )
-    md.inline.ruler.at("math_inline", _dollars_around_no_code)
-    md.block.ruler.at("math_block", _quiet_when_silent(_dollar_block), _BLOCK_ALT)
-    md.inline.ruler.before("escape", "math_paren", make_inline_func(_PAREN))
-    md.inline.ruler.before("escape", "math_bracket", make_inline_func(_BRACKET))
-    md.block.ruler.before(
-        "fence", "math_block_bracket", _with_lines(make_block_func(_BRACKET_BLOCK)), _BLOCK_ALT
-    )
+    # One inline and one block rule for all delimiters, each looking at one or two characters
+    # first: markdown-it asks them at every stop in the text and at every line, so a deck
+    # without math pays for little more than that look.
+    md.inline.ruler.at("math_inline", _inline_math)
+    md.block.ruler.at("math_block", _block_math, _BLOCK_ALT)
     for name in _INLINE:
         md.add_render_rule(name, _render_inline)
     for name in _DISPLAY_IN_TEXT:
@@ -89,6 +86,18 @@ def math_plugin(md: MarkdownIt) -> None:
 
 _dollar_block = math_block_dollar(allow_labels=False, allow_blank_lines=False)
 _dollars = math_inline_dollar(allow_space=False, allow_digits=False, allow_double=True)
+_paren = make_inline_func(_PAREN)
+_bracket = make_inline_func(_BRACKET)
+_bracket_block = make_block_func(_BRACKET_BLOCK)
+
+
+def _inline_math(state: StateInline, silent: bool) -> bool:
+    char = state.src[state.pos]
+    if char == "$":
+        return _dollars_around_no_code(state, silent)
+    if char != "\\":
+        return False
+    return _paren(state, silent) or _bracket(state, silent)
 
 
 def _dollars_around_no_code(state: StateInline, silent: bool) -> bool:
@@ -103,32 +112,29 @@ def _dollars_around_no_code(state: StateInline, silent: bool) -> bool:
     return _dollars(state, silent)
 
 
-def _quiet_when_silent(rule: BlockRule) -> BlockRule:
+def _block_math(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    at = state.bMarks[start] + state.tShift[start]
+    opening = state.src[at : at + 2]
+    if opening == "$$":
+        return _dollars_block_asked(state, start, end, silent)
+    if opening != "\\[":
+        return False
+    found: bool = _bracket_block(state, start, end, silent)
+    if found and not silent:
+        state.tokens[-1].map = [start, state.line]  # texmath's token has none: warnings need it
+    return found
+
+
+def _dollars_block_asked(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """The dollar block rule pushes its token even when only asked whether a block starts
     (as a paragraph asks each line): that token and the line it moved to are taken back."""
-
-    def asked(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-        if not silent:
-            return rule(state, start, end, False)
-        count, line = len(state.tokens), state.line
-        found = rule(state, start, end, False)
-        del state.tokens[count:]
-        state.line = line
-        return found
-
-    return asked
-
-
-def _with_lines(rule: BlockRule) -> BlockRule:
-    """texmath's block token has no lines: warnings and the heading check need them."""
-
-    def mapped(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-        found = rule(state, start, end, silent)
-        if found and not silent:
-            state.tokens[-1].map = [start, state.line]
-        return found
-
-    return mapped
+    if not silent:
+        return _dollar_block(state, start, end, False)
+    count, line = len(state.tokens), state.line
+    found = _dollar_block(state, start, end, False)
+    del state.tokens[count:]
+    state.line = line
+    return found
 
 
 def _tex(token: Token) -> str:
@@ -161,25 +167,33 @@ def _check(state: StateCore) -> None:
     """Notes on the block or inline token what MathJax could not typeset: a delimiter
     never closed, or LaTeX whose braces or environments do not match."""
     for token in state.tokens:
-        found: list[str] = []
         if token.type in MATH_BLOCKS:
-            found.extend(_latex_problems(token.content))
-        for child in token.children or () if token.type == "inline" else ():
-            if is_math(child):
-                found.extend(_latex_problems(child.content))
-            elif child.type == "text_special" and child.markup in ("\\(", "\\["):
-                close = "\\)" if child.markup == "\\(" else "\\]"
-                found.append(
-                    f"'{child.markup}' opens math that is never closed with '{close}' "
-                    "(the card shows the text, not a formula)"
-                )
-            elif child.type == "text" and "$$" in child.content:
-                found.append(
-                    "'$$' opens display math that is never closed with '$$' "
-                    "(the card shows the text, not a formula)"
-                )
+            found = _latex_problems(token.content)
+        elif token.type == "inline" and ("$" in token.content or "\\" in token.content):
+            found = _inline_problems(token.children or ())
+        else:
+            continue  # nothing to look at: the common case
         if found:
             token.meta[PROBLEMS] = found
+
+
+def _inline_problems(children: Sequence[Token]) -> list[str]:
+    found: list[str] = []
+    for child in children:
+        if is_math(child):
+            found.extend(_latex_problems(child.content))
+        elif child.type == "text_special" and child.markup in ("\\(", "\\["):
+            close = "\\)" if child.markup == "\\(" else "\\]"
+            found.append(
+                f"'{child.markup}' opens math that is never closed with '{close}' "
+                "(the card shows the text, not a formula)"
+            )
+        elif child.type == "text" and "$$" in child.content:
+            found.append(
+                "'$$' opens display math that is never closed with '$$' "
+                "(the card shows the text, not a formula)"
+            )
+    return found
 
 
 def _latex_problems(tex: str) -> list[str]:

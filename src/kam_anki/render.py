@@ -163,11 +163,21 @@ def _comment_inline(state: StateInline, silent: bool) -> bool:
     return True
 
 
+def _rich(text: str) -> bool:
+    """Whether ``text`` may hold a table (it needs a '|') or math (a '$', '\\(' or '\\['):
+    text without them parses to the same tokens without those rules, and faster."""
+    return "|" in text or "$" in text or "\\(" in text or "\\[" in text
+
+
 @cache
-def _markdown(allow_html: bool) -> MarkdownIt:
+def _markdown(allow_html: bool, rich: bool = True) -> MarkdownIt:
+    """The one configuration; ``rich`` adds GitHub's pipe tables and math, which a deck
+    without them does not pay for (see :func:`_rich`)."""
     options = {"html": allow_html, "breaks": True, "typographer": False, "highlight": highlight}
-    md = MarkdownIt("commonmark", options).enable("table")  # GitHub's pipe tables
-    math_plugin(md)
+    md = MarkdownIt("commonmark", options)
+    if rich:
+        md.enable("table")
+        math_plugin(md)
     # A comment ends a paragraph, as an HTML block does.
     alternatives: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote"]}
     md.block.ruler.before("html_block", COMMENT, _comment_block, alternatives)
@@ -187,24 +197,27 @@ class Blocks:
     tokens: list[Token]
     origin: list[int]  # per line of the normalised text: its 0-based line in the input
     env: dict[str, Any]  # link reference definitions found
+    rich: bool = True  # parsed with tables and math (see _rich)
 
 
 def blocks(markdown: str, *, allow_html: bool = False) -> Blocks:
     """The blocks of ``markdown`` as the answers are rendered: from the normalised text,
     with the same settings, comments recognised whether raw HTML is allowed or not."""
     text, origin = normalise(markdown)
-    md = _markdown(allow_html)
+    rich = _rich(text)
+    md = _markdown(allow_html, rich)
     tokens: list[Token] = []
     env: dict[str, Any] = {}
     md.block.parse(text, md, env, tokens)
-    return Blocks(tokens, origin, env)
+    return Blocks(tokens, origin, env, rich)
 
 
 @cache
-def _after_blocks(allow_html: bool) -> list[Callable[[StateCore], None]]:
+def _after_blocks(allow_html: bool, rich: bool) -> list[Callable[[StateCore], None]]:
     """The core rules that come after splitting into blocks: inline parsing and ours."""
     skip = {normalize, block}
-    return [rule for rule in _markdown(allow_html).core.ruler.getRules("") if rule not in skip]
+    rules = _markdown(allow_html, rich).core.ruler.getRules("")
+    return [rule for rule in rules if rule not in skip]
 
 
 # One pass over the tokens of an answer, collecting what validation needs as it goes.
@@ -219,12 +232,11 @@ def render_answer(  # noqa: C901
     """``markdown`` as a card's back. ``parsed``, if given, are its blocks, taken from its
     file's (so the file is parsed once): their lines count from ``first``, the answer's
     first line in the file."""
-    md = _markdown(allow_html)
     if parsed is None:
         parsed, first = blocks(markdown, allow_html=allow_html), 0
     tokens, origin = parsed.tokens, parsed.origin
-    state = StateCore("", md, parsed.env, tokens)
-    for rule in _after_blocks(allow_html):
+    state = StateCore("", _markdown(allow_html, parsed.rich), parsed.env, tokens)
+    for rule in _after_blocks(allow_html, parsed.rich):
         rule(state)
 
     def line_of(token: Token) -> int:
@@ -250,22 +262,24 @@ def render_answer(  # noqa: C901
     if not allow_html and "<" in markdown:
         # The same text with HTML parsing on shows what a reader would have meant as markup.
         text, answer_origin = normalise(markdown)
-        for token in _markdown(True).parse(text):
+        for token in _markdown(True, _rich(text)).parse(text):
             if token.map and _html_tokens([token]):
                 raw.append(answer_origin[token.map[0]] + 1)
-    math = tuple((line_of(token), problem) for token, problem in math_problems(tokens))
+    found = math_problems(tokens) if parsed.rich else ()
+    math = tuple((line_of(token), problem) for token, problem in found)
     html = render_tokens(tokens, allow_html=allow_html)
     return Answer(html, top_level, tuple(empty), tuple(sorted(set(raw))), math, tokens)
 
 
 def render_tokens(tokens: Sequence[Token], *, allow_html: bool = False) -> str:
-    """HTML for a parse, or a run of block tokens out of one (list cards render it piecewise)."""
+    """HTML for a parse, or a run of block tokens out of one (list cards render it piecewise);
+    the rich renderer renders plain tokens as the plain one does."""
     md = _markdown(allow_html)
     return str(md.renderer.render(tokens, md.options, {}))
 
 
 def render_question(markdown: str, *, allow_html: bool = False) -> str:
-    return str(_markdown(allow_html).renderInline(markdown))
+    return str(_markdown(allow_html, _rich(markdown)).renderInline(markdown))
 
 
 def question_math_problems(markdown: str, *, allow_html: bool = False) -> list[str]:
