@@ -2,12 +2,16 @@
 
 ``$…$`` and ``\\(…\\)`` become ``\\(…\\)``; ``$$…$$`` and ``\\[…\\]`` become ``\\[…\\]``: the
 delimiters Anki's MathJax reads, offline, on desktop, AnkiMobile and AnkiDroid. The LaTeX is
-kept byte for byte: the math rules (mdit-py-plugins' dollarmath and texmath rule makers) run
-before markdown-it's backslash escapes and emphasis, and only ``&``, ``<`` and ``>`` become
-entities, which the web view turns back into the same characters before MathJax reads the text.
+kept byte for byte: the math rules run before markdown-it's backslash escapes and emphasis,
+and only ``&``, ``<`` and ``>`` become entities, which the web view turns back into the same
+characters before MathJax reads the text.
 
-A ``$`` in prose stays a dollar: math needs a non-blank right after the opening ``$`` and
-right before the closing one, and no digit after the closing one ("$5 and $10").
+Dollars are mdit-py-plugins' dollarmath rules. A ``$`` in prose stays a dollar: math needs a
+non-blank right after the opening ``$`` and right before the closing one, no digit after the
+closing one ("$5 and $10"), and no backtick in between. The backslash delimiters are two
+small rules here (texmath's regular expressions copy the rest of the text at every ``\\(``,
+quadratic in huge input). Display math spans at most :data:`MAX_DISPLAY_LINES` lines and no
+blank line, so that an unclosed ``$$`` costs a bounded look ahead, whatever the input.
 """
 
 from __future__ import annotations
@@ -26,35 +30,15 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.dollarmath.index import math_block_dollar, math_inline_dollar
-from mdit_py_plugins.texmath.index import RuleDictType, make_block_func, make_inline_func
 
 PROBLEMS = "kam_math"  # a token's meta key: what is wrong with the math in it
+MAX_DISPLAY_LINES = 100
 
 # Token types by how they are shown: in the line, or as a display (own line, centred).
 _INLINE = ("math_inline", "math_paren")
 _DISPLAY_IN_TEXT = ("math_inline_double", "math_bracket")
 MATH_BLOCKS = ("math_block", "math_block_bracket")
 
-_PAREN: RuleDictType = {
-    "name": "math_paren",
-    "rex": re.compile(r"^\\\((.+?)\\\)", re.DOTALL),
-    "tmpl": "",
-    "tag": "\\(",
-}
-_BRACKET: RuleDictType = {
-    "name": "math_bracket",
-    "rex": re.compile(r"^\\\[(.+?)\\\]", re.DOTALL),
-    "tmpl": "",
-    "tag": "\\[",
-}
-# ``\[`` at the start of a line up to a ``\]`` that ends a line, without a blank line
-# between: nothing after the ``\]`` on its line could be lost.
-_BRACKET_BLOCK: RuleDictType = {
-    "name": "math_block_bracket",
-    "rex": re.compile(r"^\\\[((?:(?!\n[ \t]*\n)[\s\S])+?)\\\][ \t]*$", re.MULTILINE),
-    "tmpl": "",
-    "tag": "\\[",
-}
 # Like a code fence, display math on its own lines may interrupt a paragraph or a list.
 _BLOCK_ALT: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote", "list"]}
 _LATEX_PART = re.compile(r"\\(begin|end)\s*\{([^{}]*)\}|\\(left|right)(?![a-zA-Z])|\\.|[{}]")
@@ -71,8 +55,7 @@ def math_plugin(md: MarkdownIt) -> None:
         double_inline=True,
     )
     # One inline and one block rule for all delimiters, each looking at one or two characters
-    # first: markdown-it asks them at every stop in the text and at every line, so a deck
-    # without math pays for little more than that look.
+    # first: markdown-it asks them at every stop in the text and at every line.
     md.inline.ruler.at("math_inline", _inline_math)
     md.block.ruler.at("math_block", _block_math, _BLOCK_ALT)
     for name in _INLINE:
@@ -86,18 +69,17 @@ def math_plugin(md: MarkdownIt) -> None:
 
 _dollar_block = math_block_dollar(allow_labels=False, allow_blank_lines=False)
 _dollars = math_inline_dollar(allow_space=False, allow_digits=False, allow_double=True)
-_paren = make_inline_func(_PAREN)
-_bracket = make_inline_func(_BRACKET)
-_bracket_block = make_block_func(_BRACKET_BLOCK)
 
 
 def _inline_math(state: StateInline, silent: bool) -> bool:
-    char = state.src[state.pos]
-    if char == "$":
+    src, pos = state.src, state.pos
+    if src[pos] == "$":
         return _dollars_around_no_code(state, silent)
-    if char != "\\":
-        return False
-    return _paren(state, silent) or _bracket(state, silent)
+    if src.startswith("\\(", pos):
+        return _backslashed(state, silent, "\\)", "math_paren")
+    if src.startswith("\\[", pos):
+        return _backslashed(state, silent, "\\]", "math_bracket")
+    return False
 
 
 def _dollars_around_no_code(state: StateInline, silent: bool) -> bool:
@@ -112,17 +94,75 @@ def _dollars_around_no_code(state: StateInline, silent: bool) -> bool:
     return _dollars(state, silent)
 
 
+def _backslashed(state: StateInline, silent: bool, close: str, kind: str) -> bool:
+    """``\\(…\\)`` or ``\\[…\\]`` inside a paragraph, up to the first closing delimiter."""
+    start = state.pos + 2
+    if state.html_terminator_last(close) < start:
+        return False  # none after here: known at once, also for the next '\\(' (huge input)
+    end = state.src.find(close, start, state.posMax)
+    if end <= start:
+        return False
+    if not silent:
+        token = state.push(kind, "math", 0)
+        token.content = state.src[start:end]
+        token.markup = state.src[start - 2 : start]
+    state.pos = end + 2
+    return True
+
+
 def _block_math(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """``$$`` or ``\\[`` starting a line, closed at the end of a line (the same or a later one,
+    no blank line between): display math on lines of its own."""
+    if state.is_code_block(start):
+        return False
     at = state.bMarks[start] + state.tShift[start]
     opening = state.src[at : at + 2]
+    if opening not in ("$$", "\\["):
+        return False
+    close = "$$" if opening == "$$" else "\\]"
+    first = state.src[at + 2 : state.eMarks[start]].rstrip()
+    if first.endswith(close) and len(first) > 2:
+        if close in first[:-2] or opening in first[:-2]:
+            return False  # "$$a$$ and $$b$$": math inside the text, for the inline rule
+        last = start
+    else:
+        found = _closing_line(state, start, end, close)
+        if found is None:
+            return False
+        last = found
     if opening == "$$":
         return _dollars_block_asked(state, start, end, silent)
-    if opening != "\\[":
-        return False
-    found: bool = _bracket_block(state, start, end, silent)
-    if found and not silent:
-        state.tokens[-1].map = [start, state.line]  # texmath's token has none: warnings need it
-    return found
+    if not silent:
+        token = state.push("math_block_bracket", "math", 0)
+        token.block = True
+        token.content = _lines_between(state, at + 2, start, last, close)
+        token.markup = opening
+        token.map = [start, last + 1]
+    state.line = last + 1
+    return True
+
+
+def _closing_line(state: StateBlock, start: int, end: int, close: str) -> int | None:
+    """The line after ``start`` that ends with ``close``, before a blank line, within
+    MAX_DISPLAY_LINES."""
+    for line in range(start + 1, min(end, start + MAX_DISPLAY_LINES)):
+        text = state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]].rstrip()
+        if not text:
+            return None
+        if text.endswith(close):
+            return line
+    return None
+
+
+def _lines_between(state: StateBlock, begin: int, start: int, last: int, close: str) -> str:
+    """The text from ``begin`` (on line ``start``) to the ``close`` that ends line ``last``,
+    without what a container (a quote's '>') puts before each line."""
+    if start == last:
+        return state.src[begin : state.eMarks[start]].rstrip()[: -len(close)]
+    parts = [state.src[begin : state.eMarks[start]]]
+    parts += [state.src[state.bMarks[line] : state.eMarks[line]] for line in range(start + 1, last)]
+    parts.append(state.src[state.bMarks[last] : state.eMarks[last]].rstrip()[: -len(close)])
+    return "\n".join(parts)
 
 
 def _dollars_block_asked(state: StateBlock, start: int, end: int, silent: bool) -> bool:
