@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from anki_helpers import import_apkg, notetype_css, open_collection
-from helpers import Build
+from helpers import Build, examples
 from kam_anki.cli import main
 from kam_anki.render import render_answer, render_question
 from rich_card import CARD_ID, CODE, DISPLAY_TEX, INLINE_TEX, MARKDOWN, TABLE_TEX
@@ -157,3 +160,32 @@ def test_the_preview_marks_math_as_latex_for_anki(content: Path, tmp_path: Path)
     shown = page.read_text(encoding="utf-8")
     assert '.pv .math::before { content: "TeX "' in shown
     assert html.escape(r'<span class="math">\(\mu\)</span>') in shown
+
+
+# Math, table and code markers mixed with text: no letter may vanish from the card, inside
+# math or out (MathJax gets the math's letters, the reader the rest).
+_PIECES = st.sampled_from(
+    [
+        *("$", "$$", "\\(", "\\)", "\\[", "\\]", "\\", "a", "b", " ", "\n", "\n\n", "`"),
+        *("{", "}", "|", "| --- |", "-", "*", "_", "```python\n", "\n```\n", "> ", "1. ", "&", "<"),
+    ]
+)
+
+
+@settings(max_examples=examples(1500), deadline=None)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_no_letter_of_the_markdown_vanishes_with_math_tables_and_code(markdown: str) -> None:
+    shown = render_answer(markdown).html
+    text = html.unescape(re.sub(r"<[^>]+>", "", shown))
+    assert Counter(text)["a"] == Counter(markdown)["a"]
+    assert Counter(text)["b"] == Counter(markdown)["b"]
+
+
+@pytest.mark.parametrize("line", ["$$a", "\\[a", "\\(a ", "$a ", "$$a$$ $$", "| a | b |"], ids=repr)
+def test_thousands_of_unclosed_delimiters_stay_text(line: str) -> None:
+    """Huge input made of delimiters that never close: every one stays on the card as text
+    (and the rules look ahead a bounded distance: this runs in well under a second)."""
+    markdown = "\n".join([line] * 5000) + "\n"
+    answer = render_answer(markdown)
+    text = html.unescape(re.sub(r"<[^>]+>", "", answer.html))
+    assert Counter(text)["a"] == 5000
