@@ -36,10 +36,13 @@ notetype_id = 1555555502
 notetype_name = "Statistik (kam-anki)"
 language = "de"
 """
+LITERAL = "\\(y\\) und \\[z\\]"  # shown as written, never typeset
 WIDE = f"""
 ## Eine breite Formel? {{#{WIDE_ID}}}
 
 $${WIDE_TEX}$$
+
+Kein Math: \\\\(y\\\\) und &#92;[z&#92;]
 """
 # Every formula typeset (or 10 s gone by); the add-on waits for this before measuring.
 TYPESET_JS = (
@@ -113,6 +116,15 @@ def test_anki_desktop_typesets_exactly_the_latex_of_the_markdown(
         assert math["spans"] == 6 and math["typeset"] == 6, math
         assert math["errors"] == 0 and not math["raw"], math
         assert Counter(math["tex"]) == Counter([INLINE_TEX, DISPLAY_TEX, *TABLE_TEX])
+
+
+def test_a_backslash_paren_written_as_text_is_never_typeset(
+    measured: list[dict[str, Any]],
+) -> None:
+    for found in backs(measured, WIDE_ID):
+        math = found["math"]
+        assert math["tex"] == [WIDE_TEX] and math["typeset"] == 1, math
+        assert f"Kein Math: {LITERAL}" in found["text"]
 
 
 def test_a_wide_table_or_formula_scrolls_inside_the_card_not_the_card(

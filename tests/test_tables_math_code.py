@@ -189,3 +189,32 @@ def test_thousands_of_unclosed_delimiters_stay_text(line: str) -> None:
     answer = render_answer(markdown)
     text = html.unescape(re.sub(r"<[^>]+>", "", answer.html))
     assert Counter(text)["a"] == 5000
+
+
+@pytest.mark.parametrize(
+    "markdown", ["\\\\(x\\\\) und \\\\[y\\\\]", "&#92;(x&#92;) und &#92;[y&#92;]"]
+)
+def test_a_delimiter_written_as_text_is_no_math_for_mathjax(markdown: str) -> None:
+    """MathJax would typeset any '\\(' in the card's text: one written as text (an escaped
+    backslash, an entity) is split by an empty element, which ends MathJax's search there."""
+    shown = render_answer(markdown).html
+    split = "\\<span></span>"
+    assert shown == f"<p>{split}(x{split}) und {split}[y{split}]</p>\n"
+    assert 'class="math' not in shown
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "$\\href{javascript:alert(1)}{x}$",
+        "\\(\\href{ Java\tScript:alert(1)}{x}\\)",
+        "$$\n\\url{data:text/html,<b>}\n$$",
+    ],
+)
+def test_math_with_a_link_to_a_script_stays_text(markdown: str) -> None:
+    """MathJax turns \\href into a live link: one to a script stays text, as raw HTML does."""
+    answer = render_answer(markdown)
+    assert 'class="math' not in answer.html
+    assert "href" in answer.html or "url" in answer.html
+    assert any("a link to a script in math" in problem for _, problem in answer.math)
+    assert render_answer("$\\href{https://example.org}{x}$").math == ()

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from html import escape
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererProtocol
 from markdown_it.ruler import RuleOptionsType
 from markdown_it.rules_block import StateBlock
@@ -41,6 +42,8 @@ MATH_BLOCKS = ("math_block", "math_block_bracket")
 
 # Like a code fence, display math on its own lines may interrupt a paragraph or a list.
 _BLOCK_ALT: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote", "list"]}
+_BLANKS = re.compile(r"[\x00-\x20\x7f]+")
+_SCRIPT_URL = re.compile(r"(?:java|vb)script:|data:text/html")
 _LATEX_PART = re.compile(r"\\(begin|end)\s*\{([^{}]*)\}|\\(left|right)(?![a-zA-Z])|\\.|[{}]")
 
 
@@ -72,6 +75,26 @@ _dollars = math_inline_dollar(allow_space=False, allow_digits=False, allow_doubl
 
 
 def _inline_math(state: StateInline, silent: bool) -> bool:
+    start = state.pos
+    if not _inline_delimited(state, silent):
+        return False
+    if not script_link(state.src[start : state.pos]):
+        return True
+    if not silent:  # taken back: the text stays text
+        state.tokens.pop()
+        state.tokens_meta.pop()
+    state.pos = start
+    return False
+
+
+def script_link(tex: str) -> bool:
+    """A ``\\href`` or ``\\url`` to a script: MathJax would make it a live link on the card.
+    Such math stays text, as raw HTML does (blanks and control characters ignored)."""
+    flat = _BLANKS.sub("", tex).lower()
+    return ("\\href" in flat or "\\url" in flat) and _SCRIPT_URL.search(flat) is not None
+
+
+def _inline_delimited(state: StateInline, silent: bool) -> bool:
     src, pos = state.src, state.pos
     if src[pos] == "$":
         return _dollars_around_no_code(state, silent)
@@ -120,16 +143,9 @@ def _block_math(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     if opening not in ("$$", "\\["):
         return False
     close = "$$" if opening == "$$" else "\\]"
-    first = state.src[at + 2 : state.eMarks[start]].rstrip()
-    if first.endswith(close) and len(first) > 2:
-        if close in first[:-2] or opening in first[:-2]:
-            return False  # "$$a$$ and $$b$$": math inside the text, for the inline rule
-        last = start
-    else:
-        found = _closing_line(state, start, end, close)
-        if found is None:
-            return False
-        last = found
+    last = _last_line(state, start, end, close)
+    if last is None or script_link(state.src[at : state.eMarks[last]]):
+        return False
     if opening == "$$":
         return _dollars_block_asked(state, start, end, silent)
     if not silent:
@@ -140,6 +156,17 @@ def _block_math(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         token.map = [start, last + 1]
     state.line = last + 1
     return True
+
+
+def _last_line(state: StateBlock, start: int, end: int, close: str) -> int | None:
+    """The line whose end closes the display math opened at the start of line ``start``."""
+    at = state.bMarks[start] + state.tShift[start]
+    first = state.src[at + 2 : state.eMarks[start]].rstrip()
+    if not (first.endswith(close) and len(first) > 2):
+        return _closing_line(state, start, end, close)
+    if close in first[:-2] or state.src[at : at + 2] in first[:-2]:
+        return None  # "$$a$$ and $$b$$": math inside the text, for the inline rule
+    return start
 
 
 def _closing_line(state: StateBlock, start: int, end: int, close: str) -> int | None:
@@ -177,6 +204,19 @@ def _dollars_block_asked(state: StateBlock, start: int, end: int, silent: bool) 
     return found
 
 
+_DELIMITER_IN_TEXT = re.compile(r"\\(?=[()[\]])")
+
+
+def text_rule(
+    self: RendererProtocol, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """Text as markdown-it writes it, but a ``\\(`` in it (written ``\\\\(`` or as an entity)
+    is no delimiter for MathJax: an empty element between the two characters ends MathJax's
+    string there. Only math written as math is typeset."""
+    shown = escapeHtml(tokens[idx].content)  # as markdown-it's own rule
+    return _DELIMITER_IN_TEXT.sub(r"\\<span></span>", shown) if "\\" in shown else shown
+
+
 def _tex(token: Token) -> str:
     return escape(token.content, quote=False)
 
@@ -209,6 +249,8 @@ def _check(state: StateCore) -> None:
     for token in state.tokens:
         if token.type in MATH_BLOCKS:
             found = _latex_problems(token.content)
+        elif token.type == "inline" and script_link(token.content):
+            found = ["a link to a script in math ('\\href', '\\url') is shown as text"]
         elif token.type == "inline" and ("$" in token.content or "\\" in token.content):
             found = _inline_problems(token.children or ())
         else:

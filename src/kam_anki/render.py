@@ -26,7 +26,7 @@ from markdown_it.rules_core import StateCore, block, normalize
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from kam_anki.formulas import math_plugin, math_problems
+from kam_anki.formulas import math_plugin, math_problems, script_link, text_rule
 from kam_anki.highlight import highlight
 
 # Bumped whenever the HTML for the same Markdown may differ: it is part of every cache key.
@@ -110,7 +110,8 @@ def _defuse_html(state: StateCore) -> None:
     """With raw HTML allowed, markup that could run code is still shown as text."""
     for part in _html_tokens(state.tokens):
         decoded = unescape(part.content)
-        if _DANGEROUS_HTML.search(decoded) or _SCRIPT_URL.search(_BLANKS.sub("", decoded)):
+        dangerous = _DANGEROUS_HTML.search(decoded) or script_link(decoded)
+        if dangerous or _SCRIPT_URL.search(_BLANKS.sub("", decoded)):
             part.type = "text"
 
 
@@ -175,6 +176,7 @@ def _markdown(allow_html: bool, rich: bool = True) -> MarkdownIt:
     without them does not pay for (see :func:`_rich`)."""
     options = {"html": allow_html, "breaks": True, "typographer": False, "highlight": highlight}
     md = MarkdownIt("commonmark", options)
+    md.add_render_rule("text", text_rule)  # for both: entities can spell a '\\('
     if rich:
         md.enable("table")
         math_plugin(md)
