@@ -69,7 +69,9 @@ def test_init_then_build_ships_the_example_card_only_under_new_ids(tmp_path: Pat
         assert 'lang="en"' in notetype["tmpls"][0]["qfmt"]
         assert note["Quelle"] == "cards.md#how-kam-anki-makes-a-card"
         assert note.tags == ["statistik"]
-        assert '<span class="math">' in note["Antwort"] and "<table>" in note["Antwort"]
+        answer = note["Antwort"]
+        assert '<span class="math">' in answer and "<table>" in answer
+        assert '<code class="language-python"><span class="nb">print</span>' in answer
         (card,) = note.cards()
         assert col.decks.name(card.did) == "Statistik::Getting started"
         names = {deck.name for deck in col.decks.all_names_and_ids()}

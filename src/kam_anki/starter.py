@@ -38,6 +38,10 @@ A `## Question {#card-id}` heading starts a card; everything below it is the ans
 | `$…$` | a formula |
 | a pipe table | a table |
 
+```python
+print("a fence with a language is highlighted")
+```
+
 Keep the id in braces when you reword the card: it is how Anki knows the note again.
 """
 
