@@ -333,6 +333,16 @@ def revision() -> str:
     return f"{folder} ({done.stdout.strip() or 'not a git checkout'})"
 
 
+def per_card(result: Result, count: int, what: str) -> str:
+    """``what`` (with {n} and {count}), and what each of those cards costs against the other."""
+    (ours, theirs), (ours_mib, theirs_mib) = result.seconds, result.peak
+    return (
+        f"{what.format(n=f'{result.n:,}', count=f'{count:,}')}; each costs "
+        f"{(ours - theirs) / count * 1e6:.0f} µs and "
+        f"{(ours_mib - theirs_mib) / count * 1024:.1f} KiB of peak memory."
+    )
+
+
 def report(results: list[Result], peers: dict[str, str], info: dict[str, str]) -> str:
     lines = [
         f"Machine: {info['platform']}; {info['cpu']}; {info['cores']} cores; {info['python']}"
@@ -351,22 +361,24 @@ def report(results: list[Result], peers: dict[str, str], info: dict[str, str]) -
         )
     for r in results:
         if r.items:
-            (ours, theirs), (ours_mib, theirs_mib) = r.seconds, r.peak
             lines += [
                 "",
-                f"List cards: the {r.n:,} cards with every one-list answer opted in "
-                f"({LIST_RULE.strip()}) make {r.items:,} item cards; each costs "
-                f"{(ours - theirs) / r.items * 1e6:.0f} µs and "
-                f"{(ours_mib - theirs_mib) / r.items * 1024:.1f} KiB of peak memory.",
+                per_card(
+                    r,
+                    r.items,
+                    "List cards: the {n} cards with every one-list "
+                    f"answer opted in ({LIST_RULE.strip()}) make {{count}} item cards",
+                ),
             ]
         if r.rich:
-            (ours, theirs), (ours_mib, theirs_mib) = r.seconds, r.peak
             lines += [
                 "",
-                f"Tables, math and code: {r.rich:,} of the {r.n:,} cards hold a table, two "
-                f"formulas and a highlighted code block; each such card costs "
-                f"{(ours - theirs) / r.rich * 1e6:.0f} µs and "
-                f"{(ours_mib - theirs_mib) / r.rich * 1024:.1f} KiB of peak memory.",
+                per_card(
+                    r,
+                    r.rich,
+                    "Tables, math and code: {count} of the {n} cards "
+                    "hold a table, two formulas and a highlighted code block",
+                ),
             ]
     lines += ["", "| goal | target | measured | result |", "|---|---:|---:|---|"]
     for g in goals(results):

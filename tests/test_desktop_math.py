@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from anki_desktop import make_base, run_anki
+from anki_desktop import review_in_fresh_anki
 from card_layout import ARTIFACTS, MEASURE_EXPRESSION, contrast
-from display import xvfb
 from kam_anki.cli import main
 from rich_card import CARD_ID, DISPLAY_TEX, INLINE_TEX, MARKDOWN, TABLE_TEX
 from test_desktop import side_by_side
@@ -92,12 +91,8 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
         "typeset_js": TYPESET_JS,
         "math_js": MATH_JS,
         "artifacts": str(SHOTS),
-        "results": str(workdir / "results.json"),
     }
-    base = workdir / "base"
-    make_base(base)
-    with xvfb() as display:
-        results = run_anki(base, plan, display, TIMEOUT)
+    results = review_in_fresh_anki(workdir, plan, TIMEOUT)
     found: list[dict[str, Any]] = results["measurements"]
     return found
 
