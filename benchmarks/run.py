@@ -38,6 +38,24 @@ EDIT_SIZE = 10_000
 LIST_SIZE = 1_000
 TERMINAL_SIZE = 10_000
 LIST_RULE = "list_cards = 3\n"  # the synthetic answers that are one list have 3 to 8 items
+RICH_SIZE = 1_000
+RICH_EVERY = 5  # every 5th card of the "rich" case gets a table, math and highlighted code
+RICH_ANSWER = """
+Kennzahl $DB = U - K_v$ und
+$$
+\\sum_{i=1}^{n} \\frac{DB_i}{U_i} \\cdot 100\\,\\%
+$$
+
+| Kunde | Umsatz | DB |
+| --- | ---: | ---: |
+| A | 120 | 30 |
+| B | 80 | 12 |
+
+```python
+def marge(umsatz: float, kosten: float) -> float:
+    return (umsatz - kosten) / umsatz
+```
+"""
 SOURCE_DATE_EPOCH = "1700000000"  # a fixed clock: the same lock and package on every run
 BARE_IMPORTS = "import genanki, markdown_it, click"
 
@@ -80,6 +98,7 @@ class Result:
     kam: list[Sample] = field(default_factory=list)
     others: list[Sample] = field(default_factory=list)
     items: int = 0  # item cards of list cards, in the "lists" case
+    rich: int = 0  # cards with a table, math and code, in the "rich" case
 
     def _medians(self, value: Callable[[Sample], float]) -> tuple[float, float]:
         return statistics.median(map(value, self.kam)), statistics.median(map(value, self.others))
@@ -137,6 +156,8 @@ def run_case(case: Case) -> Result:
         result.others.append(measure(case.other(folder), folder))
         if case.name == "lists":
             result.items = item_cards(folder)
+        if case.name == "rich":
+            result.rich = rich_cards(folder)
         ours, theirs = result.kam[-1], result.others[-1]
         print(
             f"  {case.name} vs {case.other_name} N={case.n} run {run + 1}/{case.runs}: "
@@ -183,6 +204,30 @@ def kam_other(name: str) -> Callable[[Path], Command]:
         return [sys.executable, "-m", "kam_anki", "build", "--content", content, "-o", output]
 
     return command
+
+
+def with_rich_cards(scratch: Path, source: Path) -> Callable[[int], Path]:
+    """A fresh copy where every RICH_EVERY-th card's answer also holds a formula, a table and
+    a highlighted code block (``content/``), and the same cards without (``plain/``)."""
+    copies = fresh_copies(scratch, "rich", {"content": source, "plain": source})
+
+    def prepare(run: int) -> Path:
+        folder = copies(run)
+        for path in sorted((folder / "content").glob("*.md")):
+            cards = path.read_text(encoding="utf-8").split("\n## ")
+            for index in range(1, len(cards), RICH_EVERY):
+                cards[index] = cards[index].rstrip("\n") + "\n" + RICH_ANSWER
+            path.write_text("\n## ".join(cards), encoding="utf-8")
+        return folder
+
+    return prepare
+
+
+def rich_cards(folder: Path) -> int:
+    return sum(
+        path.read_text(encoding="utf-8").count(RICH_ANSWER)
+        for path in (folder / "content").glob("*.md")
+    )
 
 
 def item_cards(folder: Path) -> int:
@@ -329,6 +374,16 @@ def revision() -> str:
     return f"{folder} ({done.stdout.strip() or 'not a git checkout'})"
 
 
+def per_card(result: Result, count: int, what: str) -> str:
+    """``what`` (with {n} and {count}), and what each of those cards costs against the other."""
+    (ours, theirs), (ours_mib, theirs_mib) = result.seconds, result.peak
+    return (
+        f"{what.format(n=f'{result.n:,}', count=f'{count:,}')}; each costs "
+        f"{(ours - theirs) / count * 1e6:.0f} µs and "
+        f"{(ours_mib - theirs_mib) / count * 1024:.1f} KiB of peak memory."
+    )
+
+
 def report(
     results: list[Result],
     peers: dict[str, str],
@@ -360,13 +415,24 @@ def report(
                 f"{theirs:.3f} s ({theirs_cpu:.3f} s CPU).",
             ]
         if r.items:
-            (ours, theirs), (ours_mib, theirs_mib) = r.seconds, r.peak
             lines += [
                 "",
-                f"List cards: the {r.n:,} cards with every one-list answer opted in "
-                f"({LIST_RULE.strip()}) make {r.items:,} item cards; each costs "
-                f"{(ours - theirs) / r.items * 1e6:.0f} µs and "
-                f"{(ours_mib - theirs_mib) / r.items * 1024:.1f} KiB of peak memory.",
+                per_card(
+                    r,
+                    r.items,
+                    "List cards: the {n} cards with every one-list "
+                    f"answer opted in ({LIST_RULE.strip()}) make {{count}} item cards",
+                ),
+            ]
+        if r.rich:
+            lines += [
+                "",
+                per_card(
+                    r,
+                    r.rich,
+                    "Tables, math and code: {count} of the {n} cards "
+                    "hold a table, two formulas and a highlighted code block",
+                ),
             ]
     if lengths:
         shown = ", ".join(f"{count} items: {size:,} bytes" for count, size in lengths)
@@ -418,6 +484,8 @@ def plan(
             terminal=True,
         )
     )
+    rich = with_rich_cards(scratch, scratch / f"src-{RICH_SIZE}")
+    cases.append(Case("rich", RICH_SIZE, runs(RICH_SIZE), "plain cards", rich, kam_other("plain")))
     shutil.copytree(scratch / f"src-{EDIT_SIZE}", scratch / "rebuild" / "content")
     rebuild = edited(scratch / "rebuild")
     cases.append(Case("rebuild", EDIT_SIZE, runs(EDIT_SIZE), "floor", rebuild, floor_build))

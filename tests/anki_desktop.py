@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from display import xvfb
+
 ADDON = Path(__file__).resolve().parent / "kam_desktop_addon"
 PROFILE = "Lernende"
 
@@ -68,6 +70,9 @@ def run_anki(base: Path, plan: dict[str, Any], display: str, timeout: float) -> 
         "KAM_DESKTOP_PLAN": str(plan_path),
         "HOME": str(base),
         "XDG_RUNTIME_DIR": str(base),
+        # Anki's single-instance socket lives in the temporary folder, keyed by the user
+        # name: a private one keeps another Anki of the same user (a parallel run) apart.
+        "TMPDIR": str(base),
     }
     env.pop("WAYLAND_DISPLAY", None)
     log = base / "anki.log"
@@ -96,6 +101,15 @@ def run_anki(base: Path, plan: dict[str, Any], display: str, timeout: float) -> 
     if "error" in results:
         raise AssertionError(f"the test add-on failed in Anki:\n{results['error']}\n{tail(log)}")
     return results
+
+
+def review_in_fresh_anki(workdir: Path, plan: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Anki desktop on a fresh base folder in ``workdir``, under a private Xvfb, playing
+    ``plan`` (its results go to ``workdir/results.json``); what the add-on measured."""
+    base = workdir / "base"
+    make_base(base)
+    with xvfb() as display:
+        return run_anki(base, {**plan, "results": str(workdir / "results.json")}, display, timeout)
 
 
 def tail(log: Path, size: int = 6000) -> str:

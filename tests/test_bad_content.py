@@ -291,7 +291,8 @@ ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
         append("deck.toml", "colour = 'blau'\n"),
         [
             "deck.toml:9: error: unknown key 'colour' "
-            "(known: allow_html, deck_id, list_cards, name, notetype_id, tags)"
+            "(known: allow_html, deck_id, language, list_cards, name, notetype_id, "
+            "notetype_name, tags)"
         ],
     ),
     "ill-typed deck.toml key": (

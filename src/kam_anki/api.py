@@ -29,6 +29,7 @@ from kam_anki import clock
 from kam_anki.build import Result, build
 from kam_anki.cache import CACHE_DIR
 from kam_anki.characters import decode
+from kam_anki.errors import PathError
 from kam_anki.files import (
     Content,
     read_bytes,
@@ -97,7 +98,9 @@ class IdsAdded:
 def load(content_dir: Path, output: Path = DEFAULT_OUTPUT) -> Project:
     """Read ``content_dir`` (deck settings, lock, Markdown, images) and take the time."""
     content = read_content(content_dir)
-    return Project(content, default_notetype(), output, clock.now(content.previous))
+    config = content.config
+    notetype = default_notetype().for_deck(config.notetype_name, config.language)
+    return Project(content, notetype, output, clock.now(content.previous))
 
 
 def check(
@@ -195,7 +198,7 @@ def package_bytes(
     while it fills. For scripts and tests that make content on the fly."""
     from kam_anki.package import PackageWriter
 
-    notetype = default_notetype()
+    notetype = default_notetype().for_deck(config.notetype_name, config.language)
     notes: list[Note] = []
     with (
         temporary_file(scratch, ".anki2") as path,
@@ -261,6 +264,32 @@ def add_ids(content_dir: Path) -> Iterator[IdsAdded]:
             for card_id in restored:
                 del known[card_id]
             yield IdsAdded(path, tuple(added), restored)
+
+
+def init(folder: Path, name: str, language: str = "en") -> list[Path]:
+    """A new project in ``folder`` (made if missing): ``content/deck.toml`` with fresh random
+    ids and ``name``, and one example card; returns the files written. Refuses a folder
+    whose ``content/`` exists, or where git remembers a lock file (another deck's history
+    would come back as removed cards)."""
+    from kam_anki.files import lock_history
+    from kam_anki.starter import new_ids, starter_files
+
+    content = folder / "content"
+    files = starter_files(name, language, new_ids())
+    if content.exists():
+        raise PathError(content.as_posix(), "exists already: init makes a new project")
+    content.mkdir(parents=True)
+    if lock_history(content):
+        content.rmdir()
+        raise PathError(
+            content.as_posix(),
+            "git remembers a lock file here (another deck's history): init into a new folder",
+        )
+    written = []
+    for file_name, text in files.items():
+        write_atomic(content / file_name, text.encode("utf-8"))
+        written.append(content / file_name)
+    return written
 
 
 def _build(

@@ -2,7 +2,8 @@
 on, so a rebuild parses and renders only the files that changed.
 
 Safe to delete. Never stale: the key covers the file's path and text, the deck settings,
-the converter version, markdown-it-py's version and kam-anki's own code. Pure apart from
+the converter version, the versions of markdown-it-py, mdit-py-plugins and Pygments,
+and kam-anki's own code. Pure apart from
 reading kam-anki's own source once, for that last part.
 """
 
@@ -15,6 +16,8 @@ from importlib.resources import files
 from typing import Any, Protocol
 
 from markdown_it import __version__ as MARKDOWN_IT_VERSION
+from mdit_py_plugins import __version__ as PLUGINS_VERSION
+from pygments import __version__ as PYGMENTS_VERSION
 
 from kam_anki.errors import Diagnostic
 from kam_anki.model import Checked, DeckConfig, ListCard, ListItem, Note, Place, SourceFile
@@ -33,7 +36,8 @@ class FileCache(Protocol):
 @cache
 def _code_version() -> str:
     """Any change to kam-anki's code may change its output: it is part of every key."""
-    digest = hashlib.sha256(f"{CONVERTER_VERSION}/{MARKDOWN_IT_VERSION}".encode())
+    versions = (CONVERTER_VERSION, MARKDOWN_IT_VERSION, PLUGINS_VERSION, PYGMENTS_VERSION)
+    digest = hashlib.sha256("/".join(versions).encode())
     package = files("kam_anki")
     for name in sorted(p.name for p in package.iterdir() if p.name.endswith((".py", ".css"))):
         digest.update(name.encode() + b"\0" + package.joinpath(name).read_bytes())

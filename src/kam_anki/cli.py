@@ -152,6 +152,7 @@ def _relative(root: Path, diagnostic: Diagnostic) -> Diagnostic:
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog=f"""\b
 Examples:
+  kam-anki init my-deck          start a deck of your own in my-deck/
   kam-anki build                 content/ -> build/kam.apkg
   kam-anki build --dry-run       show what an import would change, write nothing
   kam-anki build --json          the build's report as one JSON document, for scripts
@@ -273,6 +274,32 @@ def check(content_dir: Path, output: Path, strict: bool, as_json: bool) -> None:
             _echo(f"{counted} ok, {len(result.warnings)} warning(s)")
     if failed:
         sys.exit(1)
+
+
+@main.command(
+    epilog="\b\nExamples:\n  kam-anki init my-deck --name 'Statistics'\n"
+    "  cd my-deck && kam-anki build"
+)
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), default=Path("."))
+@click.option("--name", help="The deck's name in Anki (asked if not given).")
+@click.option(
+    "--language",
+    default="en",
+    show_default=True,
+    help="The cards' language (a tag such as en, de, fr-CH), for hyphenation.",
+)
+@_reporting
+def init(folder: Path, name: str | None, language: str) -> None:
+    """Start a deck of your own in FOLDER: content/deck.toml with fresh ids, one example card."""
+    from kam_anki import api
+
+    if name is None:
+        fallback = folder.resolve().name or "My deck"
+        name = click.prompt("Deck name", default=fallback) if sys.stdin.isatty() else fallback
+    for path in api.init(folder, name, language):
+        _echo(f"wrote {path.as_posix()}")
+    where = "" if folder == Path(".") else f"cd {folder.as_posix()} && "
+    _echo(f"next: {where}kam-anki build   (then import build/kam.apkg into Anki)")
 
 
 @main.command(epilog="\b\nExample:\n  kam-anki ids --content content")

@@ -9,9 +9,17 @@ from typing import Any
 from kam_anki.characters import deck_name, describe, unfit
 from kam_anki.errors import ContentError, Diagnostic
 from kam_anki.model import DeckConfig
+from kam_anki.notetype import NAME
 
 _REQUIRED: dict[str, type] = {"name": str, "deck_id": int, "notetype_id": int}
-_OPTIONAL: dict[str, type] = {"tags": list, "allow_html": bool, "list_cards": int}
+_OPTIONAL: dict[str, type] = {
+    "tags": list,
+    "allow_html": bool,
+    "list_cards": int,
+    "notetype_name": str,
+    "language": str,
+}
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 _TAG = re.compile(r"^[^\s\"]+$")
 _TOML_POSITION = re.compile(r"^(.*) \(at line (\d+), column \d+\)$")
 
@@ -56,6 +64,13 @@ def parse_config(text: str, path: str) -> DeckConfig:  # noqa: C901, PLR0912
             column = written.find(name[bad])
             where = f"at column {column + 1}" if column >= 0 else "(written as an escape)"
             err("name", f"{describe(name[bad])} {where} in 'name': Anki drops it from deck names")
+    if _is(data.get("language"), str) and not _LANGUAGE.match(data["language"]):
+        err("language", '\'language\' must be a language tag such as "en" or "de-CH"')
+    notetype_name = data.get("notetype_name")
+    if isinstance(notetype_name, str) and (
+        not notetype_name.strip() or unfit(notetype_name, name=True) >= 0
+    ):
+        err("notetype_name", "'notetype_name' must be a name without control characters")
     tags = data.get("tags", [])
     if _is(tags, list):
         for tag in tags:
@@ -70,6 +85,8 @@ def parse_config(text: str, path: str) -> DeckConfig:  # noqa: C901, PLR0912
         tags=tuple(tags),
         allow_html=data.get("allow_html", False),
         list_cards=data.get("list_cards", 0),
+        notetype_name=data.get("notetype_name", NAME),
+        language=data.get("language", "de"),
     )
 
 

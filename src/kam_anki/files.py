@@ -177,6 +177,11 @@ def read_issued(root: Path, record: bytes) -> Issued:
     )
 
 
+def lock_history(root: Path) -> bool:
+    """Whether git knows a version of a lock file in ``root`` (from HEAD or a reflog)."""
+    return bool(_lock_log(root, "HEAD").strip() or _lock_log(root, "--reflog").strip())
+
+
 def _lock_log(root: Path, *revisions: str) -> str:
     """``git log -p`` of the lock; empty outside a git checkout or without git."""
     command = [

@@ -11,6 +11,7 @@ from markdown_it.token import Token
 
 from kam_anki.characters import describe, invisible
 from kam_anki.errors import Diagnostic
+from kam_anki.formulas import MATH_BLOCKS
 from kam_anki.render import COMMENT, Blocks, blocks
 
 CARD_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -172,6 +173,10 @@ class Outline:
 # Why a '{#id}' heading line is not a card, by the kind of block it is in.
 _INSIDE = {
     "fence": "it is inside the code block opened at line {line} (close that block first)",
+    "math_block": "it is inside the math opened with '$$' at line {line} "
+    "(close it with '$$' first)",
+    "math_block_bracket": "it is inside the math opened with '\\[' at line {line} "
+    "(close it with '\\]' first)",
     "code_block": "it is indented 4 spaces or more, which makes it code "
     "(start it at the left margin)",
     "html_block": "it is inside the HTML block that starts at line {line} "
@@ -187,7 +192,7 @@ _INSIDE = {
 _CONTAINERS = frozenset(
     {"list_item_open", "list_item_close", "blockquote_open", "blockquote_close"}
 )
-_LEAVES = frozenset({"fence", "code_block", "html_block", COMMENT, "paragraph_open"})
+_LEAVES = frozenset({"fence", "code_block", "html_block", COMMENT, "paragraph_open", *MATH_BLOCKS})
 _HEADING_LINE = re.compile(r" {0,3}#{1,2}(?:[ \t]|$)")  # a line of a block's content
 _CONTINUED_HEADING = re.compile(r"[ \t]*#{1,2}(?:[ \t]|$)")  # a paragraph's later line
 

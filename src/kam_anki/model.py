@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kam_anki.errors import Diagnostic
-from kam_anki.notetype import Fields
+from kam_anki.notetype import NAME, Fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,8 @@ class DeckConfig:
     tags: tuple[str, ...] = ()
     allow_html: bool = False
     list_cards: int = 0  # opt in every card whose answer is one list of at least this many items
+    notetype_name: str = NAME  # shown in Anki's note type list; may change, the id stays
+    language: str = "de"  # the cards' language (BCP 47), for hyphenation
 
 
 @dataclass(frozen=True, slots=True)

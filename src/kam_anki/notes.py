@@ -22,7 +22,14 @@ from kam_anki.media import is_image, media_name
 from kam_anki.model import Assets, Card, Checked, DeckConfig, ListCard, Note, Place, SourceFile
 from kam_anki.notetype import Fields
 from kam_anki.parse import read_cards
-from kam_anki.render import Answer, Blocks, render_answer, render_question, render_text
+from kam_anki.render import (
+    Answer,
+    Blocks,
+    question_math_problems,
+    render_answer,
+    render_question,
+    render_text,
+)
 from kam_anki.state import Stamp
 from kam_anki.tombstones import REMOVED_ANSWER, REMOVED_CHAPTER_FIELD, REMOVED_TAG, removed_deck
 
@@ -109,6 +116,10 @@ class FileChecker:
         for line in answer.empty_items:
             warn(at(line), "empty list item")
         self.raw_html += [(at(line), tag) for line, tag in answer.raw_html]
+        for line, problem in answer.math:
+            warn(at(line), problem)
+        for problem in question_math_problems(card.question, allow_html=config.allow_html):
+            warn(card.line, f"in the question: {problem}")
         question = render_question(
             card.question,
             allow_html=config.allow_html,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.resources import files
 
 FIELDS: tuple[str, ...] = ("Frage", "Antwort", "Kapitel", "Quelle")
@@ -26,15 +26,16 @@ LIST_NAME = "KAM-Anki Liste"
 # AnkiDroid) break a line right after such a hyphen, whatever the CSS says (no CSS property
 # governs breaks at U+002D). When the card is shown, this puts an invisible word joiner
 # (U+2060) after the hyphen, so the hyphen stays with its word; the note field keeps the text
-# exactly as the Markdown has it. Code is left alone. Runs in Anki desktop, AnkiMobile,
-# AnkiDroid and the preview; without scripts the card just looks as before.
+# exactly as the Markdown has it. Code and math (LaTeX for MathJax) are left alone. Runs in
+# Anki desktop, AnkiMobile, AnkiDroid and the preview; without scripts the card just looks as
+# before.
 KEEP_SHORTENED_WORDS = r"""<script>
 (function (root) {
   var cards = root ? [root] : document.querySelectorAll(".kam-card");
   Array.prototype.forEach.call(cards, function (card) {
     var walker = document.createTreeWalker(card, NodeFilter.SHOW_TEXT), node;
     while ((node = walker.nextNode())) {
-      if (node.parentNode.closest("code, pre, script")) continue;
+      if (node.parentNode.closest("code, pre, script, .math")) continue;
       var text = node.nodeValue.replace(/(^|\s)-(?=\p{L})/gu, "$1-\u2060");
       if (text !== node.nodeValue) node.nodeValue = text;
     }
@@ -42,18 +43,23 @@ KEEP_SHORTENED_WORDS = r"""<script>
 })(document.currentScript && document.currentScript.closest(".kam-card"));
 </script>"""
 
-FRONT = f"""<div class="kam-card" lang="de">
+
+def _front(language: str) -> str:
+    return f"""<div class="kam-card" lang="{language}">
 <div class="frage">{{{{Frage}}}}</div>
 {KEEP_SHORTENED_WORDS}
 </div>"""
 
-BACK = f"""<div class="kam-card" lang="de">
+
+def _back(language: str) -> str:
+    return f"""<div class="kam-card" lang="{language}">
 <div class="frage">{{{{Frage}}}}</div>
 <hr id="answer">
 <div class="antwort">{{{{Antwort}}}}</div>
 {{{{#Kapitel}}}}<div class="kapitel">{{{{Kapitel}}}}</div>{{{{/Kapitel}}}}
 {KEEP_SHORTENED_WORDS}
 </div>"""
+
 
 # The question side shows the list with the asked item as Anki's gap; "vorne" lets the CSS
 # hide the items after it in a sequence (a list of class "folge").
@@ -70,6 +76,11 @@ LIST_BACK = f"""<div class="kam-card kam-liste" lang="de">
 {{{{#Kapitel}}}}<div class="kapitel">{{{{Kapitel}}}}</div>{{{{/Kapitel}}}}
 {KEEP_SHORTENED_WORDS}
 </div>"""
+
+
+# The shipped KAM deck's (German: lang="de" picks the hyphenation dictionary).
+FRONT = _front("de")
+BACK = _back("de")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +133,15 @@ class NoteType:
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
+    def for_deck(self, name: str, language: str) -> NoteType:
+        """The same note type under the deck's ``name`` for cards in ``language`` (a BCP 47
+        tag: the hyphenation dictionary). Fields and template keep their names in every deck;
+        for the shipped deck's name and "de" nothing changes."""
+        return replace(self, name=name, front=_front(language), back=_back(language))
+
 
 def default_notetype() -> NoteType:
+    """The shipped deck's note type."""
     css = files("kam_anki").joinpath("card.css").read_text(encoding="utf-8")
     lists = NoteType(LIST_NAME, LIST_FIELDS, LIST_TEMPLATE_NAME, LIST_FRONT, LIST_BACK, css, True)
     return NoteType(NAME, FIELDS, TEMPLATE_NAME, FRONT, BACK, css, lists=lists)

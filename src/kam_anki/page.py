@@ -44,6 +44,11 @@ body.pv-dark, html.pv-dark { background: #101012; color: #d9d7d2; }
 .pv-dark .pv-frame { box-shadow: 0 0 0 1px #333336; }
 .pv-dark .pv-warned .pv-frame { box-shadow: 0 0 0 2px #c98a2a; }
 .pv-hidden { display: none; }
+/* No MathJax here (the page stays offline and small): a formula shows as its LaTeX, marked,
+   and Anki typesets it on the card. */
+.pv .math { font-family: ui-monospace, Menlo, Consolas, "Liberation Mono", monospace;
+  font-size: 0.85em; padding: 0 0.2em; border: 1px dashed currentColor; border-radius: 4px; }
+.pv .math::before { content: "TeX "; font: 600 0.7em system-ui, sans-serif; opacity: 0.7; }
 #pv-none { max-width: 1180px; margin: 24px auto; padding: 0 16px; color: #6a6f76; }
 """
 

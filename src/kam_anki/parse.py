@@ -42,7 +42,7 @@ def _own_blocks(whole: Blocks, tokens: list[Token], last: int) -> Blocks | None:
             token.type == "html_block" or unclosed(token, token.content)
         ):
             return None
-    return Blocks(tokens, whole.origin, {})
+    return Blocks(tokens, whole.origin, {}, whole.rich)
 
 
 def parse_file(

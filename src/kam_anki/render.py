@@ -26,6 +26,9 @@ from markdown_it.rules_core import StateCore, block, normalize
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
+from kam_anki.formulas import math_plugin, math_problems, script_link, text_rule
+from kam_anki.highlight import highlight
+
 # Bumped whenever the HTML for the same Markdown may differ: it is part of every cache key.
 CONVERTER_VERSION = "3"
 COMMENT = "kam_comment"  # the type of a comment's block token
@@ -75,6 +78,7 @@ class Answer:
     top_level_items: int  # items of the answer's outermost lists
     empty_items: tuple[int, ...]  # lines (1-based, in the answer) of empty list items
     raw_html: tuple[tuple[int, str], ...]  # (line, tag) of HTML shown as text (not allowed)
+    math: tuple[tuple[int, str], ...] = ()  # (line, problem) of math MathJax cannot typeset
     # The parse ``html`` was rendered from (for list cards); its line numbers depend on
     # where it was parsed, so it takes no part in comparing answers.
     tokens: Sequence[Token] = field(default=(), compare=False, repr=False)
@@ -129,7 +133,8 @@ def _defuse_html(state: StateCore) -> None:
     closed = _closed(parts)
     for part in parts:
         decoded = unescape(part.content)
-        if _DANGEROUS_HTML.search(decoded) or _SCRIPT_URL.search(_BLANKS.sub("", decoded)):
+        dangerous = _DANGEROUS_HTML.search(decoded) or script_link(decoded)
+        if dangerous or _SCRIPT_URL.search(_BLANKS.sub("", decoded)):
             part.type = "text"
         elif part.type == "html_inline":
             tag = _TAG.fullmatch(part.content)
@@ -222,9 +227,22 @@ def _comment_inline(state: StateInline, silent: bool) -> bool:
     return True
 
 
+def _rich(text: str) -> bool:
+    """Whether ``text`` may hold a table (it needs a '|') or math (a '$', '\\(' or '\\['):
+    text without them parses to the same tokens without those rules, and faster."""
+    return "|" in text or "$" in text or "\\(" in text or "\\[" in text
+
+
 @cache
-def _markdown(allow_html: bool) -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": allow_html, "breaks": True, "typographer": False})
+def _markdown(allow_html: bool, rich: bool = True) -> MarkdownIt:
+    """The one configuration; ``rich`` adds GitHub's pipe tables and math, which a deck
+    without them does not pay for (see :func:`_rich`)."""
+    options = {"html": allow_html, "breaks": True, "typographer": False, "highlight": highlight}
+    md = MarkdownIt("commonmark", options)
+    md.add_render_rule("text", text_rule)  # for both: entities can spell a '\\('
+    if rich:
+        md.enable("table")
+        math_plugin(md)
     # A comment ends a paragraph, as an HTML block does.
     alternatives: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote"]}
     md.block.ruler.before("html_block", COMMENT, _comment_block, alternatives)
@@ -244,24 +262,27 @@ class Blocks:
     tokens: list[Token]
     origin: list[int]  # per line of the normalised text: its 0-based line in the input
     env: dict[str, Any]  # link reference definitions found
+    rich: bool = True  # parsed with tables and math (see _rich)
 
 
 def blocks(markdown: str, *, allow_html: bool = False) -> Blocks:
     """The blocks of ``markdown`` as the answers are rendered: from the normalised text,
     with the same settings, comments recognised whether raw HTML is allowed or not."""
     text, origin = normalise(markdown)
-    md = _markdown(allow_html)
+    rich = _rich(text)
+    md = _markdown(allow_html, rich)
     tokens: list[Token] = []
     env: dict[str, Any] = {}
     md.block.parse(text, md, env, tokens)
-    return Blocks(tokens, origin, env)
+    return Blocks(tokens, origin, env, rich)
 
 
 @cache
-def _after_blocks(allow_html: bool) -> list[Callable[[StateCore], None]]:
+def _after_blocks(allow_html: bool, rich: bool) -> list[Callable[[StateCore], None]]:
     """The core rules that come after splitting into blocks: inline parsing and ours."""
     skip = {normalize, block}
-    return [rule for rule in _markdown(allow_html).core.ruler.getRules("") if rule not in skip]
+    rules = _markdown(allow_html, rich).core.ruler.getRules("")
+    return [rule for rule in rules if rule not in skip]
 
 
 # One pass over the tokens of an answer, collecting what validation needs as it goes.
@@ -276,12 +297,11 @@ def render_answer(
     """``markdown`` as a card's back. ``parsed``, if given, are its blocks, taken from its
     file's (so the file is parsed once): their lines count from ``first``, the answer's
     first line in the file."""
-    md = _markdown(allow_html)
     if parsed is None:
         parsed, first = blocks(markdown, allow_html=allow_html), 0
     tokens, origin = parsed.tokens, parsed.origin
-    state = StateCore("", md, parsed.env, tokens)
-    for rule in _after_blocks(allow_html):
+    state = StateCore("", _markdown(allow_html, parsed.rich), parsed.env, tokens)
+    for rule in _after_blocks(allow_html, parsed.rich):
         rule(state)
 
     def line_of(token: Token) -> int:
@@ -301,8 +321,10 @@ def render_answer(
             line = line_of(current) if current is not None else 1
             _resolve_images(token, line, images, allow_html=allow_html)
     raw = _raw_markup(markdown) if not allow_html and "<" in markdown else []
+    found = math_problems(tokens) if parsed.rich else ()
+    math = tuple((line_of(token), problem) for token, problem in found)
     html = render_tokens(tokens, allow_html=allow_html)
-    return Answer(html, top_level, tuple(empty), tuple(raw), tokens)
+    return Answer(html, top_level, tuple(empty), tuple(raw), math, tokens)
 
 
 def _raw_markup(markdown: str) -> list[tuple[int, str]]:
@@ -312,7 +334,7 @@ def _raw_markup(markdown: str) -> list[tuple[int, str]]:
     lines: dict[int, int] = {}
     parts: list[Token] = []
     line = 1
-    for token in _markdown(True).parse(text):
+    for token in _markdown(True, _rich(text)).parse(text):
         line = origin[token.map[0]] + 1 if token.map else line
         for part in _html_tokens([token]):
             lines[id(part)] = line
@@ -349,7 +371,8 @@ def _html_images(content: str, line: int, images: ImageResolver) -> str:
 
 
 def render_tokens(tokens: Sequence[Token], *, allow_html: bool = False) -> str:
-    """HTML for a parse, or a run of block tokens out of one (list cards render it piecewise)."""
+    """HTML for a parse, or a run of block tokens out of one (list cards render it piecewise);
+    the rich renderer renders plain tokens as the plain one does."""
     md = _markdown(allow_html)
     return str(md.renderer.render(tokens, md.options, {}))
 
@@ -357,12 +380,20 @@ def render_tokens(tokens: Sequence[Token], *, allow_html: bool = False) -> str:
 def render_question(
     markdown: str, *, allow_html: bool = False, images: ImageResolver | None = None
 ) -> str:
-    md = _markdown(allow_html)
+    md = _markdown(allow_html, _rich(markdown))
     tokens = md.parseInline(markdown, {})
     if images is not None:
         for token in tokens:
             _resolve_images(token, 1, images, allow_html=allow_html)
     return str(md.renderer.render(tokens, md.options, {}))
+
+
+def question_math_problems(markdown: str, *, allow_html: bool = False) -> list[str]:
+    """What is wrong with the math in a question (nothing to parse without '$' or '\\')."""
+    if "$" not in markdown and "\\" not in markdown:
+        return []
+    tokens = _markdown(allow_html).parseInline(markdown)
+    return [problem for _, problem in math_problems(tokens)]
 
 
 def render_text(text: str) -> str:

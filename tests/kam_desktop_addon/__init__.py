@@ -182,9 +182,17 @@ def set_look(theme: Theme, width: int, height: int) -> Generator[Wait, None, Non
 
 def measure(plan: dict[str, Any], name: str, side: str, look: dict[str, Any]) -> Script:
     window = main_window()
+    if "math_js" in plan:
+        # Anki typesets math after the card is shown: give MathJax time to finish (or not).
+        for _ in range(int(10 / 0.1)):
+            if (yield from evaluate(window.web, f"!!({plan['typeset_js']})")):
+                break
+            yield 0.1
     found = yield from evaluate(window.web, plan["measure_js"])
     found = json.loads(found)
     found.update(name=name, side=side, theme=look["theme"])
+    if "math_js" in plan:
+        found["math"] = json.loads((yield from evaluate(window.web, plan["math_js"])))
     # The reviewer's card area, as on a phone or a desktop screen.
     shot = f"{look['label']}-{name.replace('/', '-')}-{side}.png"  # item cards: "card/liste/c3"
     window.web.grab().save(str(Path(plan["artifacts"]) / shot))
@@ -244,6 +252,8 @@ def learner(plan: dict[str, Any], results: dict[str, Any]) -> Script:
     window.resize(plan["widths"][-1], plan["height"])
     results["first_import"] = yield from import_through_dialog(plan["first"])
     yield from show_and_measure_all(plan, results)
+    if "second" not in plan:
+        return  # a deck only to be looked at
     results["before"] = scheduling()
     results["second_import"] = yield from import_through_dialog(plan["second"])
     results["after"] = scheduling()
