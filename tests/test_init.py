@@ -13,10 +13,13 @@ from click.testing import Result
 
 from anki_helpers import import_apkg, open_collection
 from helpers import CONTENT, SHIPPED_APKG, git, kam
+from kam_anki.model import DeckConfig
 from kam_anki.notetype import FIELDS, NAME, TEMPLATE_NAME
+from kam_anki.package import list_notetype_id
 from kam_anki.state import LOCK_NAME
 
 KAM = tomllib.loads((CONTENT / "deck.toml").read_text(encoding="utf-8"))
+KAM_CONFIG = DeckConfig(KAM["name"], KAM["deck_id"], KAM["notetype_id"])
 
 
 def run(folder: Path, *args: str, expect: int = 0) -> Result:
@@ -53,7 +56,11 @@ def test_init_then_build_ships_the_example_card_only_under_new_ids(tmp_path: Pat
     assert config["deck_id"] != KAM["deck_id"]
     assert config["notetype_id"] != KAM["notetype_id"]
     decks, notetypes = package_ids(project / "build/kam.apkg", tmp_path)
-    assert config["deck_id"] in decks and set(notetypes) == {config["notetype_id"]}
+    ours = DeckConfig(config["name"], config["deck_id"], config["notetype_id"])
+    # The question/answer note type and the list note type derived from it (list notes).
+    assert config["deck_id"] in decks
+    assert set(notetypes) == {config["notetype_id"], list_notetype_id(ours)}
+    assert not set(notetypes) & {KAM["notetype_id"], list_notetype_id(KAM_CONFIG)}
     col = open_collection(tmp_path / "learner.anki2")
     try:
         log = import_apkg(col, project / "build/kam.apkg")
@@ -128,7 +135,8 @@ def test_init_refuses_a_folder_where_git_remembers_another_decks_lock(tmp_path: 
 
 def test_the_shipped_deck_keeps_its_frozen_names_and_ids(tmp_path: Path) -> None:
     decks, notetypes = package_ids(SHIPPED_APKG, tmp_path)
-    assert KAM["deck_id"] in decks and notetypes == {KAM["notetype_id"]}
+    assert KAM["deck_id"] in decks
+    assert notetypes == {KAM["notetype_id"], list_notetype_id(KAM_CONFIG)}
     assert NAME == "KAM-Anki Frage/Antwort"
     assert FIELDS == ("Frage", "Antwort", "Kapitel", "Quelle")
     assert "notetype_name" not in KAM and "language" not in KAM
