@@ -8,7 +8,9 @@ every version of every card that was ever committed, whatever was reverted since
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kam_anki.state import (
@@ -32,6 +34,17 @@ def from_lock_log(log: str, *, lineage: bool) -> Issued:
     the log is of the commits HEAD descends from (see :class:`Issued`)."""
     cards: dict[str, Stamp] = {}
     notetypes: list[Issued] = []
+    for key, stamp in _log_stamps(log):
+        if key == "":
+            notetypes.append(Issued({}, stamp))
+        elif key not in cards or stamp.mod > cards[key].mod:
+            cards[key] = stamp
+    live = frozenset(k for k, v in cards.items() if v.digest != REMOVED) if lineage else frozenset()
+    return merge_issued([Issued(cards, None, live), *notetypes])
+
+
+def _log_stamps(log: str) -> Iterator[tuple[str, Stamp]]:
+    """Each card's stamp (and the note type's, under "") in the added lines of a lock log."""
     for line in log.splitlines():
         is_card = line.startswith(_CARD_LINE)
         if not is_card and not line.startswith(_NOTETYPE_LINE):
@@ -42,12 +55,18 @@ def from_lock_log(log: str, *, lineage: bool) -> Issued:
             stamp = load_stamp(value)
         except (ValueError, KeyError, TypeError, AttributeError):
             continue  # a line of another shape, or of a lock that was never valid
-        if not is_card:
-            notetypes.append(Issued({}, stamp))
-        elif key not in cards or stamp.mod > cards[key].mod:
-            cards[str(key)] = stamp
-    live = frozenset(k for k, v in cards.items() if v.digest != REMOVED) if lineage else frozenset()
-    return merge_issued([Issued(cards, None, live), *notetypes])
+        yield (str(key) if is_card else ""), stamp
+
+
+def shipped_digests(logs: Iterable[str], record: bytes) -> dict[str, set[str]]:
+    """Every version ever shipped of each card (by digest), not just the newest: a learner
+    whose note is one of them has not edited it (``pull``)."""
+    found: dict[str, set[str]] = {}
+    stamps = itertools.chain(*(_log_stamps(log) for log in logs), _record_stamps(record))
+    for key, stamp in stamps:
+        if key:
+            found.setdefault(key, set()).add(stamp.digest)
+    return found
 
 
 def extended_record(record: bytes, before: Issued, state: State) -> bytes:
@@ -71,6 +90,18 @@ def load_issued(raw: bytes) -> Issued:
     """The record beside the output, newest stamp per id. A line that cannot be read is
     passed over; an unreadable record counts as empty: it only ever makes times later, so
     losing it is the same as a fresh clone."""
+    cards: dict[str, Stamp] = {}
+    notetype: Stamp | None = None
+    for key, stamp in _record_stamps(raw):
+        if key == "":
+            notetype = newest(notetype, stamp)
+        elif key not in cards or stamp.mod > cards[key].mod:
+            cards[key] = stamp
+    return Issued(cards, notetype)
+
+
+def _record_stamps(raw: bytes) -> Iterator[tuple[str, Stamp]]:
+    """The record's stamps in order; a line that cannot be read is passed over."""
     text = raw.decode("utf-8", "replace")
     try:
         rows: Any = json.loads("[" + ",".join(text.split("\n")[:-1]) + "]")
@@ -81,16 +112,9 @@ def load_issued(raw: bytes) -> Issued:
                 rows.append(json.loads(line))
             except ValueError:
                 continue
-    cards: dict[str, Stamp] = {}
-    notetype: Stamp | None = None
     for row in rows:
         try:
             key, digest, mod, question = row
-            stamp = make_stamp(digest, mod, question)
+            yield str(key), make_stamp(digest, mod, question)
         except (ValueError, KeyError, TypeError):
             continue
-        if key == "":
-            notetype = newest(notetype, stamp)
-        elif key not in cards or stamp.mod > cards[key].mod:
-            cards[str(key)] = stamp
-    return Issued(cards, notetype)

@@ -122,8 +122,9 @@ class _Splicer:
     new: _Side
     edits: list[_Edit]
 
-    def blocks(self, old: list[_Block], new: list[_Block], frame: _Frame, *, spaced: bool,
-               at: int) -> None:
+    def blocks(
+        self, old: list[_Block], new: list[_Block], frame: _Frame, *, spaced: bool, at: int
+    ) -> None:
         """Align two runs of sibling blocks; ``at`` is where a block goes before the first."""
         matcher = difflib.SequenceMatcher(
             None, [b.html for b in old], [b.html for b in new], autojunk=False
@@ -132,9 +133,7 @@ class _Splicer:
             if op == "equal":
                 continue
             pairs = list(zip(old[o1:o2], new[n1:n2], strict=False))
-            if op == "replace" and o2 - o1 == n2 - n1 and all(
-                a.kind == b.kind for a, b in pairs
-            ):
+            if op == "replace" and o2 - o1 == n2 - n1 and all(a.kind == b.kind for a, b in pairs):
                 for a, b in pairs:
                     self.one(a, b, frame)
                 continue
@@ -159,8 +158,12 @@ class _Splicer:
             self.edits.append((old.start, old.end, lines))
 
     def list(self, old: _Block, new: _Block) -> None:
-        o_items = self.old.children(old.first + 1, old.last - 1, self.old.tokens[old.first].level + 1)
-        n_items = self.new.children(new.first + 1, new.last - 1, self.new.tokens[new.first].level + 1)
+        o_items = self.old.children(
+            old.first + 1, old.last - 1, self.old.tokens[old.first].level + 1
+        )
+        n_items = self.new.children(
+            new.first + 1, new.last - 1, self.new.tokens[new.first].level + 1
+        )
         if not o_items or not n_items:
             self.edits.append((old.start, old.end, self.new.lines[new.start : new.end]))
             return
@@ -195,15 +198,18 @@ class _Splicer:
         head = self.old.lines[old.start][:o_content]
         frame = _Frame(n_content, o_content, new.start, head)
         o_children = self.old.children(old.first + 1, old.last - 1, level)
-        n_children = self.new.children(new.first + 1, new.last - 1, self.new.tokens[new.first].level + 1)
+        n_children = self.new.children(
+            new.first + 1, new.last - 1, self.new.tokens[new.first].level + 1
+        )
         if not o_children or not n_children:
             self.edits.append((old.start, old.end, frame.take(self.new.lines, new.start, new.end)))
             return
         self.blocks(o_children, n_children, frame, spaced=False, at=old.start)
 
 
-def splice(old: str, new: str, *, allow_html: bool = False,
-           images: ImageResolver | None = None) -> str:
+def splice(
+    old: str, new: str, *, allow_html: bool = False, images: ImageResolver | None = None
+) -> str:
     """``old`` (an answer as written) changed to show what ``new`` shows, line by line only
     where they differ; ``new`` itself if that cannot be done exactly."""
     old_side = _side(unicodedata.normalize("NFC", old), allow_html=allow_html, images=images)

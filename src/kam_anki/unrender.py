@@ -30,9 +30,7 @@ _EMPHASIS = {"strong": "**", "em": "*"}
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _SPACE = re.compile(r"[ \t\n\r\f]+")
 # Blanks next to a block's tag or a line break do not show.
-_AROUND_BLOCK = re.compile(
-    r" ?(</?(?:" + "|".join(sorted(BLOCKS)) + r")(?: [^>]*)?>|<br>) ?"
-)
+_AROUND_BLOCK = re.compile(r" ?(</?(?:" + "|".join(sorted(BLOCKS)) + r")(?: [^>]*)?>|<br>) ?")
 _PRE = re.compile(r"(<pre>.*?</pre>)", re.DOTALL)
 _INTO_INLINE = re.compile(r"(<(?:strong|em|a|span|u|sup|sub|font)(?: [^>]*)?>) ")
 _OUT_OF_INLINE = re.compile(r" (</(?:strong|em|a|span|u|sup|sub|font)>)")
@@ -180,7 +178,9 @@ def _merge_neighbours(children: list[Node]) -> list[Node]:
             and child.tag == last.tag
             and child.attrs == last.attrs
         ):
-            out[-1] = Element(last.tag, last.attrs, _merge_neighbours(last.children + child.children))
+            out[-1] = Element(
+                last.tag, last.attrs, _merge_neighbours(last.children + child.children)
+            )
         else:
             out.append(child)
     return out
@@ -191,7 +191,9 @@ def canonical(html: str) -> str:
     same (editor noise, blanks, entities and ``<b>`` versus ``<strong>`` aside)."""
     tree = clean(parse(html))
     # Text outside any block (typed into an empty field) shows as a paragraph does.
-    tree.children = [Element("p", {}, g) if isinstance(g, list) else g for g in _groups(tree.children)]
+    tree.children = [
+        Element("p", {}, g) if isinstance(g, list) else g for g in _groups(tree.children)
+    ]
     parts = _PRE.split(_serialise(tree, pre=False))
     for index in range(0, len(parts), 2):  # outside <pre>
         text = parts[index]
@@ -208,7 +210,9 @@ def _serialise(element: Element, *, pre: bool) -> str:
     parts: list[str] = []
     for child in element.children:
         if isinstance(child, str):
-            parts.append(escape(child, quote=False) if pre else _SPACE.sub(" ", escape(child, quote=False)))
+            parts.append(
+                escape(child, quote=False) if pre else _SPACE.sub(" ", escape(child, quote=False))
+            )
             continue
         attrs = "".join(f' {k}="{escape(v)}"' for k, v in sorted(child.attrs.items()))
         parts.append(f"<{child.tag}{attrs}>")
@@ -249,7 +253,7 @@ class _Writer:
                 out.append(self.inline_element(node))
         return "".join(out)
 
-    def inline_element(self, node: Element) -> str:  # noqa: PLR0911
+    def inline_element(self, node: Element) -> str:
         tag = node.tag
         if tag in _EMPHASIS:
             inner = self.inline_raw(node.children)
@@ -306,7 +310,8 @@ class _Writer:
             last_list = kind
         return out
 
-    def block(self, node: Element, last_list: str) -> tuple[list[str], str]:
+    # One return per kind of block.
+    def block(self, node: Element, last_list: str) -> tuple[list[str], str]:  # noqa: PLR0911
         """One block -> its lines, and the list marker it used (a list right after another
         needs another marker, or the two would be one list)."""
         tag = node.tag
@@ -329,10 +334,16 @@ class _Writer:
 
     def list_block(self, node: Element, last_list: str) -> tuple[list[str], str]:
         items = [c for c in node.children if isinstance(c, Element) and c.tag == "li"]
-        strays = [c for c in node.children if c not in items and (not isinstance(c, str) or c.strip())]
+        strays = [
+            c for c in node.children if c not in items and (not isinstance(c, str) or c.strip())
+        ]
         if strays or set(node.attrs) - {"start"} or any(i.attrs for i in items):
             raise Unsayable(f"{_describe(node)}: a list with other markup in it")
-        loose = any(_is_block(c) and isinstance(c, Element) and c.tag == "p" for i in items for c in i.children)
+        loose = any(
+            _is_block(c) and isinstance(c, Element) and c.tag == "p"
+            for i in items
+            for c in i.children
+        )
         if node.tag == "ol":
             delimiter = ")" if last_list == "." else "."
             try:
@@ -409,7 +420,7 @@ def _line_start(line: str) -> str:
     if match.group(1):
         return "\\" + line
     if match.group(2):
-        return f"{match.group(2)}\\{line[match.end(2):]}"
+        return f"{match.group(2)}\\{line[match.end(2) :]}"
     # A pasted bullet (• or –) starts a list item: written as a character reference.
     return f"&#{ord(line[0])};{line[1:]}"
 
@@ -418,8 +429,10 @@ def _code_span(text: str) -> str:
     text = text.replace("\n", " ")
     longest = max((len(run) for run in re.findall("`+", text)), default=0)
     ticks = "`" * (longest + 1)
-    pad = text.startswith("`") or text.endswith("`") or (
-        text.startswith(" ") and text.endswith(" ") and text.strip()
+    pad = (
+        text.startswith("`")
+        or text.endswith("`")
+        or (text.startswith(" ") and text.endswith(" ") and text.strip())
     )
     return f"{ticks} {text} {ticks}" if pad else f"{ticks}{text}{ticks}"
 
@@ -471,7 +484,10 @@ def _same(wanted: str, rendered: str) -> None:
     want, got = canonical(wanted), canonical(rendered)
     if want == got:
         return
-    at = next((n for n, (a, b) in enumerate(zip(want, got, strict=False)) if a != b), min(len(want), len(got)))
+    at = next(
+        (n for n, (a, b) in enumerate(zip(want, got, strict=False)) if a != b),
+        min(len(want), len(got)),
+    )
     raise Unsayable(
         f"Markdown cannot say it exactly: it would show {got[max(0, at - 30) : at + 30]!r} "
         f"instead of {want[max(0, at - 30) : at + 30]!r}"
