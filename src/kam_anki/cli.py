@@ -350,7 +350,7 @@ def pull_report(root: Path, output: Path, done: PullOutcome, *, dry_run: bool) -
     lines.append(f"importing {output.as_posix()} into it now: {counted}")
     for kind in ("new", "updated", "conflicting"):
         if named[kind]:
-            ids = ", ".join(done.card_ids.get(g, g) for g in named[kind])
+            ids = ", ".join(sorted(done.card_ids.get(g, g) for g in named[kind]))
             lines.append(f"  {kind}: {ids}")
     if forecast.conflicting:
         lines.append(

@@ -283,13 +283,6 @@ def _apply(
 
 
 def diff(path: str, old: str, new: str) -> list[str]:
-    """The unified diff of one file, as ``git diff`` shows it."""
-    return list(
-        difflib.unified_diff(
-            old.splitlines(keepends=False),
-            new.splitlines(keepends=False),
-            f"a/{path}",
-            f"b/{path}",
-            lineterm="",
-        )
-    )
+    """The unified diff of one file (``patch -p0`` applies it)."""
+    old_lines, new_lines = LINE_END.split(old)[0::2], LINE_END.split(new)[0::2]
+    return list(difflib.unified_diff(old_lines, new_lines, path, path, lineterm=""))
