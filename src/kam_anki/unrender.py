@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from html import escape
 from html.parser import HTMLParser
 
+from markdown_it.common.normalize_url import normalizeLink
+
 from kam_anki.render import render_answer, render_question
 
 VOID = frozenset({"br", "img", "hr", "wbr", "input", "col", "area", "source", "meta", "link"})
@@ -29,6 +31,7 @@ _RENAMED = {"b": "strong", "i": "em"}
 _EMPHASIS = {"strong": "**", "em": "*"}
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _SPACE = re.compile(r"[ \t\n\r\f]+")
+_LINE_BREAKS = re.compile(r"[\n\r\f]")
 # Blanks next to a block's tag or a line break do not show.
 _AROUND_BLOCK = re.compile(r" ?(</?(?:" + "|".join(sorted(BLOCKS)) + r")(?: [^>]*)?>|<br>) ?")
 _PRE = re.compile(r"(<pre>.*?</pre>)", re.DOTALL)
@@ -214,12 +217,19 @@ def _serialise(element: Element, *, pre: bool) -> str:
                 escape(child, quote=False) if pre else _SPACE.sub(" ", escape(child, quote=False))
             )
             continue
-        attrs = "".join(f' {k}="{escape(v)}"' for k, v in sorted(child.attrs.items()))
+        attrs = "".join(
+            f' {k}="{escape(_attribute(k, v))}"' for k, v in sorted(child.attrs.items())
+        )
         parts.append(f"<{child.tag}{attrs}>")
         if child.tag not in VOID:
             parts.append(_serialise(child, pre=pre or child.tag == "pre"))
             parts.append(f"</{child.tag}>")
     return "".join(parts)
+
+
+def _attribute(name: str, value: str) -> str:
+    """A link's address as Markdown writes it (``a b`` is ``a%20b``)."""
+    return normalizeLink(value) if name in ("href", "src") else value
 
 
 # --- HTML -> Markdown ---------------------------------------------------------------------
@@ -238,35 +248,43 @@ class _Writer:
 
     def inline(self, nodes: list[Node]) -> str:
         """Inline nodes -> the lines of a paragraph; a line break is a line end."""
-        lines = self.inline_raw(nodes).split("\n")
+        lines = self.inline_raw(nodes, "").split("\n")
         # Markdown drops blanks at line ends; an empty line would end the paragraph.
         return "\n".join(_line_start(line.strip()) or "\\" for line in lines)
 
-    def inline_raw(self, nodes: list[Node]) -> str:
+    def inline_raw(self, nodes: list[Node], outer: str) -> str:
+        """``outer``: the emphasis character around (one inside is written with the other)."""
         out: list[str] = []
         for node in nodes:
             if isinstance(node, str):
-                out.append(_escape_text(_SPACE.sub(" ", node)))
+                # Blanks as they are (a field's own line ends are blanks too).
+                out.append(_escape_text(_LINE_BREAKS.sub(" ", node)))
             elif node.tag == "br":
                 out.append("\n")
             else:
-                out.append(self.inline_element(node))
+                out.append(self.inline_element(node, outer))
         return "".join(out)
 
-    def inline_element(self, node: Element) -> str:
+    def inline_element(self, node: Element, outer: str) -> str:
         tag = node.tag
         if tag in _EMPHASIS:
-            inner = self.inline_raw(node.children)
+            char = "_" if outer == "*" else "*"
+            inner = self.inline_raw(node.children, char)
             stripped = inner.strip()
             if not stripped:
                 return inner
             lead = " " if inner[:1].isspace() else ""
             trail = " " if inner[-1:].isspace() else ""
-            return f"{lead}{_EMPHASIS[tag]}{stripped}{_EMPHASIS[tag]}{trail}"
+            if char == "*" and (stripped[0] == "*" or stripped[-1] == "*"):
+                char = "_"  # "***" could be read two ways
+                inner = self.inline_raw(node.children, char)
+                stripped = inner.strip()
+            mark = _EMPHASIS[tag].replace("*", char)
+            return f"{lead}{mark}{stripped}{mark}{trail}"
         if tag == "code" and all(isinstance(c, str) for c in node.children) and not node.attrs:
             return _code_span("".join(str(c) for c in node.children))
         if tag == "a" and set(node.attrs) <= {"href", "title"} and "href" in node.attrs:
-            return f"[{self.inline_raw(node.children)}]({_destination(node.attrs)})"
+            return f"[{self.inline_raw(node.children, outer)}]({_destination(node.attrs)})"
         if tag == "img" and set(node.attrs) <= {"src", "alt", "title"}:
             alt = _escape_text(node.attrs.get("alt", ""))
             path = self.image_path(node.attrs.get("src", ""))
@@ -280,7 +298,7 @@ class _Writer:
         if node.tag in VOID:
             return f"<{node.tag}{attrs}>"
         inner = (
-            self.inline_raw(node.children)
+            self.inline_raw(node.children, "")
             if inline
             else _serialise(Element("", {}, node.children), pre=True)
         )
