@@ -22,7 +22,8 @@ from anki_helpers import (
     sync,
     sync_server,
 )
-from helpers import CHAPTER, Repo
+from helpers import CHAPTER, Build, Repo
+from test_images_and_html import png
 
 # anki.collection first (see anki_helpers).
 from anki.collection import DeckIdLimit, ExportAnkiPackageOptions  # isort: skip
@@ -264,3 +265,35 @@ def test_a_second_edit_of_the_same_card_after_a_pull_is_pulled_again(
     assert result.exit_code == 0, result.output
     assert "1 pulled, 0 conflict(s)" in result.output
     assert f"- {ITEM_NEW} (intern)\n" in (repo.root / CHAPTER).read_text(encoding="utf-8")
+
+
+def test_a_pull_keeps_the_files_bom_line_ends_and_finds_images_by_content(
+    content: Path, tmp_path: Path, build: Build
+) -> None:
+    (content / "bilder").mkdir()
+    (content / "bilder" / "zirkel.png").write_bytes(png(200))
+    chapter = content / "key-account-management.md"
+    text = chapter.read_text(encoding="utf-8")
+    text += "\n## Der Zirkel als Skizze {#skizze}\n\n![Skizze](bilder/zirkel.png)\nDer Zirkel\n"
+    chapter.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    build()
+    desktop = open_collection(tmp_path / "desktop.anki2")
+    assert len(import_apkg(desktop, tmp_path / "kam.apkg").new) == 9
+    edit_note(desktop, "skizze", "Der Zirkel", "Der <i>ganze</i> Zirkel")
+    note = notes_by_source(desktop)["skizze"]
+    note["Frage"] = "Der KAM-Zirkel als <b>Skizze</b>"
+    desktop.update_note(note)
+    source = export(desktop, tmp_path / "export.apkg")
+    desktop.close()
+    before = chapter.read_bytes()
+
+    result = CliRunner().invoke(
+        main, ["pull", "--content", str(content), "-o", str(tmp_path / "kam.apkg"), str(source)]
+    )
+    assert result.exit_code == 0, result.output
+    after = chapter.read_bytes()
+    assert "question and answer as the learner wrote it" in result.output
+    assert after == before.replace(
+        b"\r\n## Der Zirkel als Skizze {#skizze}\r\n",
+        b"\r\n## Der KAM-Zirkel als **Skizze** {#skizze}\r\n",
+    ).replace(b"\r\nDer Zirkel\r\n", b"\r\nDer *ganze* Zirkel\r\n")

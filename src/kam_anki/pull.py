@@ -133,8 +133,7 @@ def plan(
                     f"{' and '.join(parts)} as the learner wrote it",
                 )
             )
-    order = {"pulled": 0, "conflict": 1, "not pulled": 2}
-    findings.sort(key=lambda f: (order[f.kind], f.path, f.line, f.card_id))
+    findings.sort(key=lambda f: (f.path, f.line, f.card_id))
     return Pulled(tuple(findings), texts, unchanged)
 
 
