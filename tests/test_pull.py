@@ -297,3 +297,28 @@ def test_a_pull_keeps_the_files_bom_line_ends_and_finds_images_by_content(
         b"\r\n## Der Zirkel als Skizze {#skizze}\r\n",
         b"\r\n## Der KAM-Zirkel als **Skizze** {#skizze}\r\n",
     ).replace(b"\r\nDer Zirkel\r\n", b"\r\nDer *ganze* Zirkel\r\n")
+
+
+def test_an_edited_item_card_is_not_pulled_and_points_at_its_list(
+    list_content: Path, tmp_path: Path, build: Build
+) -> None:
+    build()
+    desktop = open_collection(tmp_path / "desktop.anki2")
+    assert len(import_apkg(desktop, tmp_path / "kam.apkg").new) == 34
+    edit_note(desktop, "ziele-des-kam-5", ITEM_OLD, ITEM_NEW)  # the list card: pulled
+    item = notes_by_source(desktop)["ziele-des-kam-5/2"]
+    item["Antwort"] = item["Antwort"].replace(ITEM_OLD, "Förderung der Kundennähe")
+    desktop.update_note(item)
+    source = export(desktop, tmp_path / "export.apkg")
+    desktop.close()
+    result = CliRunner().invoke(
+        main,
+        ["pull", "--content", str(list_content), "-o", str(tmp_path / "kam.apkg"), str(source)],
+    )
+    assert result.exit_code == 1, result.output
+    assert f"{CHAPTER}:27: pulled: ziele-des-kam-5: answer" in result.output
+    assert f"{CHAPTER}:27: not pulled: ziele-des-kam-5/2: an item card of this list card" in (
+        result.output
+    )
+    text = (list_content / "key-account-management.md").read_text(encoding="utf-8")
+    assert f"- {ITEM_NEW}\n" in text and "Kundennähe" not in text

@@ -39,6 +39,8 @@ def back(html: str, *, allow_html: bool = False) -> str:
          "````py\nx = 1\n```\n````"),
         ("<p>a<br><br>b</p>", "a\n\\\nb"),
         ('<p><img src="abc123.png" alt="Skizze"></p>', "![Skizze](abc123.png)"),
+        ("<p></p><p>nach leerem Absatz</p>", "nach leerem Absatz"),
+        ("<ul><li>Punkt<pre><code>code\n</code></pre>\n</li></ul>", "- Punkt\n  ```\n  code\n  ```"),
     ],
 )  # fmt: skip
 def test_anki_html_comes_back_as_the_markdown_the_build_accepts(html: str, markdown: str) -> None:
@@ -54,6 +56,7 @@ def test_anki_html_comes_back_as_the_markdown_the_build_accepts(html: str, markd
         ("<h2>Titel</h2>", "<h2>: Markdown cannot say it here"),
         ("<table><tr><td>x</td></tr></table>", "<table>"),
         ('<p><a href="javascript:alert(1)">x</a></p>', "cannot say it exactly"),
+        ("<div><br></div><p></p>", "emptied the answer"),
     ],
 )
 def test_what_markdown_cannot_say_is_refused_with_the_reason(html: str, reason: str) -> None:

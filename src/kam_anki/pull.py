@@ -151,7 +151,7 @@ def _decide(
     differs = _edited(target, note)
     if not differs:
         return None
-    where = (card.path, card.line, card.id)
+    where = (card.path, card.line, target.note.card_id)
     problem = _not_pullable(target, note)
     if problem:
         return Finding("not pulled", *where, problem)

@@ -150,14 +150,15 @@ class _Splicer:
     def one(self, old: _Block, new: _Block, frame: _Frame) -> None:
         """Two blocks of one kind in the same place."""
         if old.kind in _LISTS:
-            self.list(old, new)
+            self.items(old, new)
         elif old.kind == "list_item_open":
             self.item(old, new)
         else:
             lines = frame.take(self.new.lines, new.start, new.end)
             self.edits.append((old.start, old.end, lines))
 
-    def list(self, old: _Block, new: _Block) -> None:
+    def items(self, old: _Block, new: _Block) -> None:
+        """Two lists: item by item."""
         o_items = self.old.children(
             old.first + 1, old.last - 1, self.old.tokens[old.first].level + 1
         )

@@ -121,7 +121,7 @@ def _clean_node(node: Node) -> list[Node]:
     empty = not element.children and element.tag not in VOID
     if element.tag == "span" and (empty or not element.attrs):
         return element.children  # a bare or empty span: only its content counts
-    if empty and element.tag in ("strong", "em", "u", "sup", "sub", "font"):
+    if empty and element.tag in ("strong", "em", "u", "sup", "sub", "font", "p", "div"):
         return []
     return [element]
 
@@ -335,7 +335,7 @@ class _Writer:
         tag = node.tag
         if tag == "p" and not node.attrs:
             text = self.inline(node.children)
-            return (text.split("\n") if text else ["\\"]), ""
+            return (text.split("\n") if text else []), ""
         if tag in ("ul", "ol"):
             return self.list_block(node, last_list)
         if tag == "pre":
@@ -480,6 +480,8 @@ def answer_markdown(
     tree = clean(parse(html))
     writer = _Writer(allow_html, image_path)
     markdown = "\n".join(writer.blocks(tree.children))
+    if not markdown.strip():
+        raise Unsayable("the learner emptied the answer: a card needs one")
     rendered = render_answer(markdown, allow_html=allow_html, images=image_name).html
     _same(html, rendered)
     return markdown
@@ -491,6 +493,8 @@ def question_markdown(html: str, *, allow_html: bool, image_path: ImagePath) -> 
     if any(_is_block(c) for c in tree.children):
         raise Unsayable("the question holds a block (a list, a paragraph): a heading cannot")
     markdown = _Writer(allow_html, image_path).inline(tree.children)
+    if not markdown.strip():
+        raise Unsayable("the learner emptied the question: a card needs one")
     if "\n" in markdown:
         raise Unsayable("the question holds a line break: a heading is one line")
     markdown = re.sub(r"(#+)$", r"\\\1", markdown)  # not the heading's closing hashes
