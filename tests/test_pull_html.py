@@ -40,7 +40,8 @@ def back(html: str, *, allow_html: bool = False) -> str:
         ("<p>a<br><br>b</p>", "a\n\\\nb"),
         ('<p><img src="abc123.png" alt="Skizze"></p>', "![Skizze](abc123.png)"),
         ("<p></p><p>nach leerem Absatz</p>", "nach leerem Absatz"),
-        ("<ul><li>Punkt<pre><code>code\n</code></pre>\n</li></ul>", "- Punkt\n  ```\n  code\n  ```"),
+        ("<ul><li>Punkt<pre><code>code\n</code></pre>\n</li></ul>",
+         "- Punkt\n  ```\n  code\n  ```"),
     ],
 )  # fmt: skip
 def test_anki_html_comes_back_as_the_markdown_the_build_accepts(html: str, markdown: str) -> None:
