@@ -40,6 +40,8 @@ def back(html: str, *, allow_html: bool = False) -> str:
         ("<p>a<br><br>b</p>", "a\n\\\nb"),
         ('<p><img src="abc123.png" alt="Skizze"></p>', "![Skizze](abc123.png)"),
         ("<p></p><p>nach leerem Absatz</p>", "nach leerem Absatz"),
+        ("<div>Ziel:</div>\n<ul><li>a</li></ul>", "Ziel:\n\n- a"),
+        ("<ul><li>a</li></ul><br><div><br></div>", "- a"),
         ("<ul><li>Punkt<pre><code>code\n</code></pre>\n</li></ul>",
          "- Punkt\n  ```\n  code\n  ```"),
     ],

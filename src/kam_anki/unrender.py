@@ -143,7 +143,7 @@ def _divs_as_lines(children: list[Node]) -> list[Node]:
         if out and not _is_br(out[-1]) and not _is_block(out[-1]) and _has_text(out):
             out.append(Element("br"))
         out.extend(content)
-        following = children[index + 1 :]
+        following = [c for c in children[index + 1 :] if not _blank(c)]
         if following and not _is_block(following[0]):
             out.append(Element("br"))
     return out
@@ -405,17 +405,17 @@ class _Writer:
 def _groups(nodes: list[Node]) -> Iterator[Element | list[Node]]:
     """Blocks one by one; inline nodes between them together (a paragraph of their own)."""
     run: list[Node] = []
-    for node in nodes:
-        if _is_block(node):
-            if _has_text(run):
-                yield run
-            run = []
-            assert isinstance(node, Element)
-            yield node
-        else:
+    for node in [*nodes, Element("p")]:  # an empty paragraph at the end: the last run ends
+        if not _is_block(node):
             run.append(node)
-    if _has_text(run):
-        yield run
+            continue
+        run = _trim_breaks(run)  # a line break before a block shows nothing
+        if _has_text(run):
+            yield run
+        run = []
+        assert isinstance(node, Element)
+        if node.children or node.tag != "p":
+            yield node
 
 
 def _describe(node: Element) -> str:
