@@ -111,7 +111,14 @@ def plan(
         target = targets.get(note.guid)
         if target is None:
             continue
-        outcome = _decide(target, note, allow_html=allow_html, images=images)
+        try:
+            outcome = _decide(target, note, allow_html=allow_html, images=images)
+        except RecursionError:  # markup nested thousands deep: no editor writes that
+            card = target.card
+            outcome = Finding(
+                "not pulled", card.path, card.line, target.note.card_id,
+                "the note's HTML is nested too deeply to read",
+            )  # fmt: skip
         if isinstance(outcome, _Edit):
             edits.setdefault(target.card.path, []).append(outcome)
         elif outcome is None:

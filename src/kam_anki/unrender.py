@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 
 from markdown_it.common.normalize_url import normalizeLink
 
+from kam_anki.characters import describe, unfit
 from kam_anki.render import render_answer, render_question
 
 VOID = frozenset({"br", "img", "hr", "wbr", "input", "col", "area", "source", "meta", "link"})
@@ -482,6 +483,7 @@ def answer_markdown(
     markdown = "\n".join(writer.blocks(tree.children))
     if not markdown.strip():
         raise Unsayable("the learner emptied the answer: a card needs one")
+    _keepable(markdown)
     rendered = render_answer(markdown, allow_html=allow_html, images=image_name).html
     _same(html, rendered)
     return markdown
@@ -495,11 +497,18 @@ def question_markdown(html: str, *, allow_html: bool, image_path: ImagePath) -> 
     markdown = _Writer(allow_html, image_path).inline(tree.children)
     if not markdown.strip():
         raise Unsayable("the learner emptied the question: a card needs one")
+    _keepable(markdown)
     if "\n" in markdown:
         raise Unsayable("the question holds a line break: a heading is one line")
     markdown = re.sub(r"(#+)$", r"\\\1", markdown)  # not the heading's closing hashes
     _same(html, render_question(markdown, allow_html=allow_html))
     return markdown
+
+
+def _keepable(markdown: str) -> None:
+    bad = unfit(markdown)
+    if bad >= 0:
+        raise Unsayable(f"{describe(markdown[bad])}: Anki cannot keep it in a card")
 
 
 def _same(wanted: str, rendered: str) -> None:
