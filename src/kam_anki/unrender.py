@@ -141,11 +141,15 @@ def _divs_as_lines(children: list[Node]) -> list[Node]:
             continue
         if len(content) == 1 and _is_br(content[0]):
             content = []
-        if out and not _is_br(out[-1]) and not _is_block(out[-1]) and _has_text(out):
+        before = next((c for c in reversed(out) if not _blank(c)), None)
+        if before is not None and not _is_br(before) and not _is_block(before):
             out.append(Element("br"))
         out.extend(content)
-        following = [c for c in children[index + 1 :] if not _blank(c)]
-        if following and not _is_block(following[0]):
+        following = next(
+            (children[n] for n in range(index + 1, len(children)) if not _blank(children[n])),
+            None,
+        )
+        if following is not None and not _is_block(following):
             out.append(Element("br"))
     return out
 
