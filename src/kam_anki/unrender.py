@@ -357,9 +357,7 @@ class _Writer:
 
     def list_block(self, node: Element, last_list: str) -> tuple[list[str], str]:
         items = [c for c in node.children if isinstance(c, Element) and c.tag == "li"]
-        strays = [
-            c for c in node.children if c not in items and (not isinstance(c, str) or c.strip())
-        ]
+        strays = len(node.children) - len(items) - sum(map(_blank, node.children))
         if strays or set(node.attrs) - {"start"} or any(i.attrs for i in items):
             raise Unsayable(f"{_describe(node)}: a list with other markup in it")
         loose = any(
