@@ -182,7 +182,8 @@ def test_an_author_build_after_the_learners_edit_is_a_conflict_too(
     assert "conflict: ziele-des-kam-5:" in result.output
     assert "built later than the edit" in result.output
     assert (repo.root / CHAPTER).read_text(encoding="utf-8") == authored
-    assert "  updated: ziele-des-kam-5" in result.output  # what an import would do to it
+    assert "  updated: ziele-des-kam-5\n" in result.output  # what an import would do to it
+    assert "  the update replaces the learner's own edit of: ziele-des-kam-5\n" in result.output
 
 
 def test_a_coloured_word_is_not_pulled_and_says_why(repo: Repo, tmp_path: Path) -> None:

@@ -44,6 +44,8 @@ def back(html: str, *, allow_html: bool = False) -> str:
         ("<p></p><p>nach leerem Absatz</p>", "nach leerem Absatz"),
         ("<div>Ziel:</div>\n<ul><li>a</li></ul>", "Ziel:\n\n- a"),
         ("<ul><li>a</li></ul><br><div><br></div>", "- a"),
+        ('<span style="font-weight: bold;">fett</span> und <span style="font-style:italic">'
+         "schräg</span>", "**fett** und *schräg*"),
         ("<ul><li>Punkt<pre><code>code\n</code></pre>\n</li></ul>",
          "- Punkt\n  ```\n  code\n  ```"),
     ],

@@ -352,6 +352,11 @@ def pull_report(root: Path, output: Path, done: PullOutcome, *, dry_run: bool) -
         if named[kind]:
             ids = ", ".join(sorted(done.card_ids.get(g, g) for g in named[kind]))
             lines.append(f"  {kind}: {ids}")
+    # An edit that stays in Anki only (a conflict, not pulled) is gone once an import updates it.
+    kept = {f.card_id for f in done.pulled.findings if f.kind != "pulled"}
+    lost = sorted(kept & {done.card_ids.get(g, g) for g in forecast.updated})
+    if lost:
+        lines.append(f"  the update replaces the learner's own edit of: {', '.join(lost)}")
     if forecast.conflicting:
         lines.append(
             "  (conflicting: the learner changed the note type; import with Merge note types)"

@@ -118,6 +118,7 @@ def clean(root: Element) -> Element:
 def _clean_node(node: Node) -> list[Node]:
     if isinstance(node, str):
         return [node.replace("\xa0", " ")] if node else []
+    node = _styled(node)
     element = clean(Element(_RENAMED.get(node.tag, node.tag), node.attrs, node.children))
     empty = not element.children and element.tag not in VOID
     if element.tag == "span" and (empty or not element.attrs):
@@ -125,6 +126,29 @@ def _clean_node(node: Node) -> list[Node]:
     if empty and element.tag in ("strong", "em", "u", "sup", "sub", "font", "p", "div"):
         return []
     return [element]
+
+
+def _styled(node: Element) -> Element:
+    """``<span style="font-weight: bold">`` (as some editors set bold) is bold."""
+    style = node.attrs.get("style")
+    if node.tag != "span" or set(node.attrs) != {"style"} or style is None:
+        return node
+    declared = {
+        tuple(part.strip().lower() for part in rule.split(":", 1))
+        for rule in style.split(";")
+        if ":" in rule
+    }
+    marks: dict[tuple[str, ...], str] = {
+        ("font-weight", "bold"): "strong",
+        ("font-weight", "700"): "strong",
+        ("font-style", "italic"): "em",
+    }
+    if not declared or not declared <= marks.keys():
+        return node
+    children = node.children
+    for rule in sorted(declared):
+        children = [Element(marks[rule], {}, children)]
+    return Element("span", {}, children)
 
 
 def _divs_as_lines(children: list[Node]) -> list[Node]:
