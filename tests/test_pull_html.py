@@ -220,3 +220,10 @@ def test_a_question_rendered_and_pulled_back_renders_the_same(question: str) -> 
     html = render_question(question)
     again = question_markdown(html, allow_html=False, image_path=lambda s: s)
     assert render_question(again) == html
+
+
+def test_a_changed_line_of_a_paragraph_leaves_its_other_lines_as_written() -> None:
+    old = "Eins [x] & mehr\nZwei\nDrei _y_"
+    learner = back(render_answer(old.replace("Zwei", "Zwo")).html)
+    assert learner == "Eins \\[x\\] & mehr\nZwo\nDrei *y*"
+    assert splice(old, learner) == "Eins [x] & mehr\nZwo\nDrei _y_"

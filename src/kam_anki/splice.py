@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from markdown_it.token import Token
 
-from kam_anki.render import ImageResolver, blocks, render_answer, render_tokens
+from kam_anki.render import ImageResolver, blocks, render_answer, render_question, render_tokens
 from kam_anki.unrender import canonical
 
 _MARKER = re.compile(r"^([ \t]*)([-+*•◦▪‣–]|(\d{1,9})([.)]))([ \t]+|$)")
@@ -150,14 +150,24 @@ class _Splicer:
     def one(self, old: _Block, new: _Block, frame: _Frame) -> None:
         """Two blocks of one kind in the same place."""
         if old.kind in _LISTS:
-            self.items(old, new)
+            self.items(old, new, frame)
         elif old.kind == "list_item_open":
             self.item(old, new)
         else:
             lines = frame.take(self.new.lines, new.start, new.end)
+            if old.kind == "paragraph_open" and len(lines) == old.end - old.start:
+                lines = [self._same_line(n, line) for n, line in enumerate(lines, old.start)]
             self.edits.append((old.start, old.end, lines))
 
-    def items(self, old: _Block, new: _Block) -> None:
+    def _same_line(self, number: int, new: str) -> str:
+        """A line of a paragraph that shows as the new one does stays as it was written (a
+        check of the whole answer at the end catches text that reads otherwise in context)."""
+        old = self.old.lines[number]
+        prefix = len(old) - len(old.lstrip())
+        same = render_question(old[prefix:].strip()) == render_question(new.lstrip().strip())
+        return old if same and old[:prefix] == new[:prefix] else new
+
+    def items(self, old: _Block, new: _Block, frame: _Frame) -> None:
         """Two lists: item by item."""
         o_items = self.old.children(
             old.first + 1, old.last - 1, self.old.tokens[old.first].level + 1
@@ -166,7 +176,7 @@ class _Splicer:
             new.first + 1, new.last - 1, self.new.tokens[new.first].level + 1
         )
         if not o_items or not n_items:
-            self.edits.append((old.start, old.end, self.new.lines[new.start : new.end]))
+            self.edits.append((old.start, old.end, frame.take(self.new.lines, new.start, new.end)))
             return
         matcher = difflib.SequenceMatcher(
             None, [b.html for b in o_items], [b.html for b in n_items], autojunk=False
@@ -186,13 +196,14 @@ class _Splicer:
                 number, _, content = self.new.prefix(item.start)
                 mark = f"{number.rstrip('.)')}{delimiter}" if delimiter else marker
                 head = f"{pad}{mark} "
-                frame = _Frame(content, len(head), item.start, head)
-                lines += frame.take(self.new.lines, item.start, item.end)
+                own = _Frame(content, len(head), item.start, head)
+                lines += own.take(self.new.lines, item.start, item.end)
             where = o_items[o1 - 1].end if o1 else o_items[0].start
             start, end = (o_items[o1].start, o_items[o2 - 1].end) if o2 > o1 else (where, where)
             self.edits.append((start, end, lines))
 
     def item(self, old: _Block, new: _Block) -> None:
+        """Two list items: their blocks (text, nested lists), in the old item's indentation."""
         level = self.old.tokens[old.first].level + 1
         _, _, o_content = self.old.prefix(old.start)
         _, _, n_content = self.new.prefix(new.start)
