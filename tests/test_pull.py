@@ -300,26 +300,54 @@ def test_a_pull_keeps_the_files_bom_line_ends_and_finds_images_by_content(
     ).replace(b"\r\nDer Zirkel\r\n", b"\r\nDer *ganze* Zirkel\r\n")
 
 
-def test_an_edited_item_card_is_not_pulled_and_points_at_its_list(
+def test_an_item_edited_on_its_item_card_goes_back_to_its_item_in_the_list(
     list_content: Path, tmp_path: Path, build: Build
 ) -> None:
     build()
     desktop = open_collection(tmp_path / "desktop.anki2")
     assert len(import_apkg(desktop, tmp_path / "kam.apkg").new) == 34
-    edit_note(desktop, "ziele-des-kam-5", ITEM_OLD, ITEM_NEW)  # the list card: pulled
-    item = notes_by_source(desktop)["ziele-des-kam-5/2"]
-    item["Antwort"] = item["Antwort"].replace(ITEM_OLD, "Förderung der Kundennähe")
+    item = notes_by_source(desktop)["ziele-des-kam-5/2"]  # its back: the list, item 2 marked
+    assert f'<li class="gefragt">{ITEM_OLD}</li>' in item["Antwort"]
+    item["Antwort"] = item["Antwort"].replace(ITEM_OLD, ITEM_NEW)
     desktop.update_note(item)
+    edit_note(desktop, "ziele-des-kam-5", ITEM_OLD, ITEM_NEW)  # the same on the list card
+    other = notes_by_source(desktop)["aufgaben-des-kam-8/3"]
+    other["Frage"] = other["Frage"].replace("Aufgaben", "Die Aufgaben")  # the gap's question
+    desktop.update_note(other)
     source = export(desktop, tmp_path / "export.apkg")
+    edit_note(desktop, "ziele-des-kam-5", ITEM_NEW, "Förderung der Kundennähe")
+    differently = export(desktop, tmp_path / "differently.apkg")
     desktop.close()
+    original = (list_content / "key-account-management.md").read_text(encoding="utf-8")
+
     result = CliRunner().invoke(
         main,
         ["pull", "--content", str(list_content), "-o", str(tmp_path / "kam.apkg"), str(source)],
     )
     assert result.exit_code == 1, result.output
     assert f"{CHAPTER}:27: pulled: ziele-des-kam-5: answer" in result.output
-    assert f"{CHAPTER}:27: not pulled: ziele-des-kam-5/2: an item card of this list card" in (
-        result.output
+    assert (
+        f"{CHAPTER}:14: not pulled: aufgaben-des-kam-8/3: the question of an item card"
+        in result.output
     )
-    text = (list_content / "key-account-management.md").read_text(encoding="utf-8")
-    assert f"- {ITEM_NEW}\n" in text and "Kundennähe" not in text
+    pulled = (list_content / "key-account-management.md").read_text(encoding="utf-8")
+    assert changed_lines(original, pulled) == [(f"- {ITEM_OLD}", f"- {ITEM_NEW}")]
+
+    (list_content / "key-account-management.md").write_text(original, encoding="utf-8")
+    result = CliRunner().invoke(
+        main,
+        [
+            "pull",
+            "--content",
+            str(list_content),
+            "-o",
+            str(tmp_path / "kam.apkg"),
+            str(differently),
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    assert (
+        f"{CHAPTER}:27: not pulled: ziele-des-kam-5: edited differently in several notes "
+        "(ziele-des-kam-5, ziele-des-kam-5/2): make the edit by hand"
+    ) in result.output
+    assert (list_content / "key-account-management.md").read_text(encoding="utf-8") == original

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import posixpath
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -27,6 +28,8 @@ from kam_anki.splice import splice
 from kam_anki.unrender import Unsayable, answer_markdown, canonical, question_markdown
 
 Kind = Literal["pulled", "conflict", "not pulled"]
+# The asked item on the back of an item card (:mod:`kam_anki.listcards`).
+_ASKED = re.compile(r'<li\s+class="gefragt"\s*>')
 _QUESTION, _ANSWER, _CHAPTER, _SOURCE = FIELDS
 
 
@@ -38,7 +41,7 @@ class Target:
     note: Note  # as the build makes it now
     changed: bool  # the Markdown changed since the card was last shipped
     shipped: frozenset[str]  # the digests of every version shipped
-    item: bool = False  # an item card of a list card: pulled from its list card only
+    item: bool = False  # an item card of a list card: its answer is the list card's answer
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,8 @@ def plan(
     """What to write where: ``targets`` by GUID, the learner's notes, and ``read`` giving a
     content file's text (line ends as they are) by its path."""
     findings: list[Finding] = []
-    edits: dict[str, list[_Edit]] = {}
+    by_card: dict[str, list[tuple[str, _Edit]]] = {}  # by card id: from its note, its item notes
+    edits: dict[str, list[_Edit]] = {}  # by file
     unchanged = 0
     for note in learner:
         target = targets.get(note.guid)
@@ -120,11 +124,17 @@ def plan(
                 "the note's HTML is nested too deeply to read",
             )  # fmt: skip
         if isinstance(outcome, _Edit):
-            edits.setdefault(target.card.path, []).append(outcome)
+            by_card.setdefault(target.card.id, []).append((target.note.card_id, outcome))
         elif outcome is None:
             unchanged += 1
         else:
             findings.append(outcome)
+    for found in by_card.values():
+        edit = _one_edit(found)
+        if isinstance(edit, Finding):
+            findings.append(edit)
+        else:
+            edits.setdefault(edit.card.path, []).append(edit)
     texts: dict[str, str] = {}
     for path, file_edits in sorted(edits.items()):
         text, lines = _apply(read(path), file_edits, allow_html=allow_html, images=images)
@@ -144,6 +154,19 @@ def plan(
     return Pulled(tuple(findings), texts, unchanged)
 
 
+def _one_edit(found: Sequence[tuple[str, _Edit]]) -> _Edit | Finding:
+    """A card edited through its note and its item cards' notes: one edit if they agree."""
+    first = found[0][1]
+    if all((e.question, e.answer) == (first.question, first.answer) for _, e in found):
+        return first
+    card = first.card
+    names = ", ".join(sorted(note_id for note_id, _ in found))
+    return Finding(
+        "not pulled", card.path, card.line, card.id,
+        f"edited differently in several notes ({names}): make the edit by hand",
+    )  # fmt: skip
+
+
 def digest(fields: Sequence[str], tags: Sequence[str]) -> str:
     """As :func:`kam_anki.notes.note_digest` makes it."""
     payload = "\x1f".join(fields) + "\x1e" + " ".join(tags)
@@ -159,9 +182,12 @@ def _decide(
     if not differs:
         return None
     where = (card.path, card.line, target.note.card_id)
-    problem = _not_pullable(target, note)
+    problem = _not_pullable(target, note, differs)
     if problem:
         return Finding("not pulled", *where, problem)
+    if target.item:  # an item card shows the whole list, its item marked: the list card's
+        unmarked = _ASKED.sub("<li>", note.fields[_ANSWER])
+        note = LearnerNote(note.guid, note.mod, {**note.fields, _ANSWER: unmarked}, note.tags)
     if target.changed or note.mod < target.note.mod:
         return _conflict(target, note, allow_html=allow_html, images=images)
     fixed = [name for name in differs if name in (_CHAPTER, _SOURCE)]
@@ -206,13 +232,11 @@ def _edited(target: Target, note: LearnerNote) -> list[str]:
     return differs
 
 
-def _not_pullable(target: Target, note: LearnerNote) -> str | None:
-    if target.item:
-        # List cards get a note of their own per list (issue 18): pulled from there, later.
-        shown = canonical(note.fields.get(_QUESTION, ""))[:60]
+def _not_pullable(target: Target, note: LearnerNote, differs: Sequence[str]) -> str | None:
+    if target.item and _QUESTION in differs:
         return (
-            f"an item card of this list card was edited in Anki ({shown!r}): item cards are "
-            "made from the list; make the edit in this card's list"
+            "the question of an item card (the list with a gap) is made from its list card: "
+            "edit the list card's question or list instead"
         )
     missing = [name for name in (_QUESTION, _ANSWER) if name not in note.fields]
     if missing:
@@ -229,6 +253,8 @@ def _conflict(target: Target, note: LearnerNote, *, allow_html: bool, images: Im
         )
     except Unsayable:
         question = canonical(note.fields[_QUESTION])
+    if target.item:  # its question is the list with a gap: the card's is what it asks
+        question = card.question
     try:
         answer = answer_markdown(
             note.fields[_ANSWER],
