@@ -24,6 +24,7 @@ from kam_anki.render import Answer, render_tokens
 # (and no learner learns a list of hundreds of items this way).
 MAX_ITEMS = 100
 GAP = '<li><span class="luecke">…</span></li>\n'
+ASKED = "gefragt"  # the class of the asked item on an item card's back
 _LISTS = ("bullet_list_open", "ordered_list_open")
 
 
@@ -70,7 +71,7 @@ def list_items(
         between.append(render_tokens(tokens[cursor : span.start], allow_html=allow_html))
         item = tokens[span.start : span.end]
         shown.append(render_tokens(item, allow_html=allow_html))
-        opening = item[0].copy(attrs={**item[0].attrs, "class": "gefragt"})
+        opening = item[0].copy(attrs={**item[0].attrs, "class": ASKED})
         marked.append(render_tokens([opening, *item[1:]], allow_html=allow_html))
         texts.append(_plain(item))
         cursor = span.end

@@ -6,6 +6,10 @@ is one of them is as shipped. An edited note is pulled when the card's Markdown 
 change since: the card is as last shipped, and that version is not newer than the edit
 (were it newer, an import would have replaced the edit, and the learner edited an older
 version). Otherwise both sides changed: a conflict, and the Markdown stays as it is.
+
+An item card of a list card shows the list card's answer with its item marked: an edit there
+is an edit of the list card's answer. (A new kind of note comes in as a :class:`Target` with
+the card it is made from, and a way back to that card's fields in :func:`_decide`.)
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from urllib.parse import unquote
 from kam_anki.characters import LINE_END
 from kam_anki.headings import find_id, heading_span
 from kam_anki.learner import LearnerNote
+from kam_anki.listcards import ASKED
 from kam_anki.model import Card, Note
 from kam_anki.notetype import FIELDS
 from kam_anki.splice import splice
@@ -29,7 +34,7 @@ from kam_anki.unrender import Unsayable, answer_markdown, canonical, question_ma
 
 Kind = Literal["pulled", "conflict", "not pulled"]
 # The asked item on the back of an item card (:mod:`kam_anki.listcards`).
-_ASKED = re.compile(r'<li\s+class="gefragt"\s*>')
+_ASKED = re.compile(rf'<li\s+class="{ASKED}"\s*>')
 _QUESTION, _ANSWER, _CHAPTER, _SOURCE = FIELDS
 
 
