@@ -36,10 +36,13 @@ from kam_anki.files import (
     read_content,
     read_issued,
     read_record,
+    read_shipped_digests,
     relative,
 )
 from kam_anki.history import ISSUED_NAME, extended_record
 from kam_anki.ids import add_ids as add_ids_to_text
+from kam_anki.learner import Forecast
+from kam_anki.media import media_name
 from kam_anki.model import Assets, DeckConfig, Note, SourceFile
 from kam_anki.notetype import NoteType, default_notetype
 from kam_anki.output import (
@@ -52,7 +55,9 @@ from kam_anki.output import (
 )
 from kam_anki.parse import parse_file
 from kam_anki.progress import SILENT, Progress
+from kam_anki.pull import Images, Pulled, Target, plan
 from kam_anki.state import Issued, dump_state, first_epoch
+from kam_anki.tombstones import REMOVED_TAG
 from kam_anki.workers import cores, jobs_for
 
 DEFAULT_OUTPUT = Path("build/kam.apkg")
@@ -290,6 +295,76 @@ def init(folder: Path, name: str, language: str = "en") -> list[Path]:
         write_atomic(content / file_name, text.encode("utf-8"))
         written.append(content / file_name)
     return written
+
+
+@dataclass(frozen=True)
+class PullOutcome:
+    """What :func:`pull` found and did."""
+
+    pulled: Pulled
+    before: dict[str, str]  # the files it changes (or, in a dry run, would): their old text
+    forecast: Forecast | None  # importing the package into the learner's collection now
+    card_ids: dict[str, str]  # note GUID -> card id, for the forecast
+    package_stale: bool  # the content changed since the package was built
+
+
+def pull(project: Project, source: Path, *, dry_run: bool = False) -> PullOutcome:
+    """Bring the learner's edits in ``source`` (an exported ``.apkg`` or a
+    ``collection.anki2``, read with the Anki engine, never written) into the Markdown;
+    ``dry_run`` writes nothing."""
+    from kam_anki import learner  # the Anki engine: loaded by pull only
+    from kam_anki.package import guid
+
+    content = project.content
+    config = content.config
+    outcome = check(project, keep_notes=True)
+    changes = outcome.result.changes
+    changed = {card_id for card_id, _ in (*changes.added, *changes.changed)}
+    cards = {}
+    for source_file in content.sources():
+        cards.update({c.id: c for c in parse_file(source_file, allow_html=config.allow_html)[0]})
+    shipped = read_shipped_digests(content.root, read_record(project.folder))
+    locked = {**content.previous.removed, **content.previous.cards} if content.previous else {}
+    for card_id, stamp in locked.items():
+        shipped.setdefault(card_id, set()).add(stamp.digest)
+    targets: dict[str, Target] = {}
+    for note in outcome.notes:
+        parent = note.card_id.split("/", 1)[0]
+        if parent not in cards or REMOVED_TAG in note.tags or note.card_id != parent:
+            continue  # list notes: not pulled yet
+        targets[guid(config, note.card_id)] = Target(
+            cards[parent],
+            note,
+            changed=note.card_id in changed,
+            shipped=frozenset(shipped.get(note.card_id, ())),
+            item=note.card_id != parent,
+        )
+    card_ids = {guid(config, card_id): card_id for card_id in {*locked, *shipped}}
+    card_ids.update({key: target.note.card_id for key, target in targets.items()})
+    package = project.output if project.output.is_file() else None
+    reading = learner.read(source, card_ids.keys(), package)
+    boms: dict[str, bytes] = {}
+    before: dict[str, str] = {}
+
+    def read(path: str) -> str:
+        data = read_bytes(content.root / path)
+        boms[path] = _BOM if data.startswith(_BOM) else b""
+        # As it is, line ends too (the build, which read it already, found it UTF-8).
+        before[path] = data[len(boms[path]) :].decode("utf-8")
+        return before[path]
+
+    images = Images({media_name(p, data): p for p, data in content.assets.files.items()})
+    pulled = plan(targets, reading.notes, read, allow_html=config.allow_html, images=images)
+    if not dry_run:
+        for path, text in pulled.texts.items():
+            write_atomic(content.root / path, boms[path] + text.encode("utf-8"))
+    return PullOutcome(
+        pulled,
+        {path: before[path] for path in pulled.texts},
+        reading.forecast,
+        card_ids,
+        package_stale=package is not None and bool(changed or changes.removed),
+    )
 
 
 def _build(

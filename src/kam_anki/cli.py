@@ -22,7 +22,7 @@ from kam_anki.errors import ContentError, Diagnostic, KamError, PathError, Usage
 from kam_anki.terminal import is_terminal, progress_line
 
 if TYPE_CHECKING:
-    from kam_anki.api import Outcome, Project
+    from kam_anki.api import Outcome, Project, PullOutcome
     from kam_anki.model import Note
 
 DEFAULT_OUTPUT = Path("build/kam.apkg")
@@ -160,6 +160,7 @@ Examples:
   kam-anki ids                   add a card id to every heading without one
   kam-anki preview --open        see every card before importing
   kam-anki watch                 rebuild deck and preview on every save
+  kam-anki pull export.apkg      bring the learner's edits in Anki into the Markdown
 \b
 An internal error (a bug) is reported in one line; {DEBUG}=1 shows its traceback.
 """,
@@ -389,3 +390,101 @@ def watch(content_dir: Path, output: Path, preview_path: Path, list_all: bool) -
 def _cards(notes: Sequence[Note]) -> int:
     """Cards in Anki: one per note, one per item of a list note."""
     return sum(len(note.clozes) or 1 for note in notes)
+
+
+@main.command(
+    epilog="""\b
+Examples:
+  kam-anki pull ~/Desktop/KAM.apkg          an export (File > Export…, Anki Deck Package)
+  kam-anki pull --dry-run collection.anki2  a profile's collection (Anki closed): show the diff
+\b
+Exit status: 0 all pulled (or nothing to pull), 1 conflicts or changes not pulled, 2 usage."""
+)
+@CONTENT
+@click.argument("source", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@_file_option(
+    "-o",
+    "--output",
+    default=DEFAULT_OUTPUT,
+    help="The built package: the report says what importing it into SOURCE would do.",
+)
+@click.option("--dry-run", is_flag=True, help="Show the Markdown diff; write nothing.")
+@_reporting
+def pull(content_dir: Path, source: Path, output: Path, dry_run: bool) -> None:
+    """Bring the edits a learner made in Anki (SOURCE: an exported .apkg or a
+    collection.anki2, only read) into the Markdown in CONTENT."""
+    from kam_anki import api
+
+    done = api.pull(api.load(content_dir, output), source, dry_run=dry_run)
+    if dry_run:
+        for path, old in done.before.items():
+            diff = pull_diff(content_dir, path, old, done.pulled.texts[path])
+            _echo("\n".join(diff))
+    _echo("\n".join(pull_report(content_dir, output, done, dry_run=dry_run)))
+    if any(f.kind != "pulled" for f in done.pulled.findings):
+        sys.exit(1)
+
+
+def pull_diff(root: Path, path: str, old: str, new: str) -> list[str]:
+    from kam_anki.pull import diff
+
+    return diff((root / path).as_posix(), old, new)
+
+
+def pull_report(root: Path, output: Path, done: PullOutcome, *, dry_run: bool) -> list[str]:
+    """The lines of a pull's report: each finding as ``path:line: kind: id: message``."""
+    import difflib
+
+    lines: list[str] = []
+    counts = {"pulled": 0, "conflict": 0, "not pulled": 0}
+    for found in done.pulled.findings:
+        counts[found.kind] += 1
+        kind: str = "would pull" if dry_run and found.kind == "pulled" else found.kind
+        lines.append(
+            f"{(root / found.path).as_posix()}:{found.line}: {kind}: {found.card_id}: "
+            f"{found.message}"
+        )
+        if found.kind == "conflict":
+            lines += [
+                "    " + line
+                for line in difflib.unified_diff(
+                    found.author.split("\n"),
+                    found.learner.split("\n"),
+                    "Markdown (author, kept)",
+                    "Anki (learner)",
+                    lineterm="",
+                )
+            ]
+    summary = (
+        f"{counts['pulled']} {'to pull' if dry_run else 'pulled'}, {counts['conflict']} "
+        f"conflict(s), {counts['not pulled']} not pulled, {done.pulled.unchanged} as shipped"
+    )
+    lines.append(summary + (" (dry run: nothing written)" if dry_run else ""))
+    forecast = done.forecast
+    if forecast is None:
+        lines.append(f"no {output.as_posix()} yet: run kam-anki build to see what an import does")
+        return lines
+    named = {
+        "new": forecast.new,
+        "updated": forecast.updated,
+        "skipped": forecast.skipped,
+        "conflicting": forecast.conflicting,
+    }
+    counted = ", ".join(f"{len(v)} {k}" for k, v in named.items())
+    lines.append(f"importing {output.as_posix()} into it now: {counted}")
+    for kind in ("new", "updated", "conflicting"):
+        if named[kind]:
+            ids = ", ".join(sorted(done.card_ids.get(g, g) for g in named[kind]))
+            lines.append(f"  {kind}: {ids}")
+    # An edit that stays in Anki only (a conflict, not pulled) is gone once an import updates it.
+    kept = {f.card_id for f in done.pulled.findings if f.kind != "pulled"}
+    lost = sorted(kept & {done.card_ids.get(g, g) for g in forecast.updated})
+    if lost:
+        lines.append(f"  the update replaces the learner's own edit of: {', '.join(lost)}")
+    if forecast.conflicting:
+        lines.append(
+            "  (conflicting: the learner changed the note type; import with Merge note types)"
+        )
+    if done.package_stale:
+        lines.append(f"  ({output.as_posix()} is older than the content: run kam-anki build)")
+    return lines

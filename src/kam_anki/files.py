@@ -14,7 +14,7 @@ from pathlib import Path
 from kam_anki.characters import decode
 from kam_anki.config import parse_config
 from kam_anki.errors import ContentError, Diagnostic, PathError, printable
-from kam_anki.history import ISSUED_NAME, from_lock_log, load_issued
+from kam_anki.history import ISSUED_NAME, from_lock_log, load_issued, shipped_digests
 from kam_anki.media import is_image
 from kam_anki.model import Assets, DeckConfig, SourceFile
 from kam_anki.state import LOCK_NAME, Issued, State, load_state, merge_issued
@@ -180,6 +180,12 @@ def read_issued(root: Path, record: bytes) -> Issued:
 def lock_history(root: Path) -> bool:
     """Whether git knows a version of a lock file in ``root`` (from HEAD or a reflog)."""
     return bool(_lock_log(root, "HEAD").strip() or _lock_log(root, "--reflog").strip())
+
+
+def read_shipped_digests(root: Path, record: bytes) -> dict[str, set[str]]:
+    """Every version of each card shipped before, by digest (see :func:`read_issued`)."""
+    logs = [_lock_log(root, "HEAD"), _lock_log(root, "--reflog", "--not", "HEAD")]
+    return shipped_digests(logs, record)
 
 
 def _lock_log(root: Path, *revisions: str) -> str:

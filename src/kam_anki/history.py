@@ -8,7 +8,9 @@ every version of every card that was ever committed, whatever was reverted since
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kam_anki.state import (
@@ -34,6 +36,18 @@ def from_lock_log(log: str, *, lineage: bool) -> Issued:
     cards: dict[str, Stamp] = {}
     notetypes: list[Issued] = []
     items: dict[str, str] = {}
+    for key, stamp in _log_stamps(log, items):
+        if key == "":
+            notetypes.append(Issued({}, stamp))
+        elif key not in cards or stamp.mod > cards[key].mod:
+            cards[key] = stamp
+    live = frozenset(k for k, v in cards.items() if v.digest != REMOVED) if lineage else frozenset()
+    return merge_issued([Issued(cards, None, live, items), *notetypes])
+
+
+def _log_stamps(log: str, items: dict[str, str] | None = None) -> Iterator[tuple[str, Stamp]]:
+    """Each card's stamp (and the note type's, under "") in the added lines of a lock log;
+    a list item's text goes into ``items`` (the newest: git log lists newest first)."""
     for line in log.splitlines():
         is_card = line.startswith(_CARD_LINE)
         if not is_card and not line.startswith(_NOTETYPE_LINE):
@@ -42,17 +56,24 @@ def from_lock_log(log: str, *, lineage: bool) -> Issued:
             data: Any = json.loads("{" + line[1:].strip().rstrip(",") + "}")
             ((key, value),) = data.items()
             if is_card and isinstance(value, dict) and isinstance(value.get(ITEM), str):
-                items.setdefault(str(key), value[ITEM])  # git log: newest first
+                if items is not None:
+                    items.setdefault(str(key), value[ITEM])
                 continue
             stamp = load_stamp(value)
         except (ValueError, KeyError, TypeError, AttributeError):
             continue  # a line of another shape, or of a lock that was never valid
-        if not is_card:
-            notetypes.append(Issued({}, stamp))
-        elif key not in cards or stamp.mod > cards[key].mod:
-            cards[str(key)] = stamp
-    live = frozenset(k for k, v in cards.items() if v.digest != REMOVED) if lineage else frozenset()
-    return merge_issued([Issued(cards, None, live, items), *notetypes])
+        yield (str(key) if is_card else ""), stamp
+
+
+def shipped_digests(logs: Iterable[str], record: bytes) -> dict[str, set[str]]:
+    """Every version ever shipped of each card (by digest), not just the newest: a learner
+    whose note is one of them has not edited it (``pull``)."""
+    found: dict[str, set[str]] = {}
+    stamps = itertools.chain(*(_log_stamps(log) for log in logs), _record_stamps(record))
+    for key, stamp in stamps:
+        if key and stamp.digest != ITEM:
+            found.setdefault(key, set()).add(stamp.digest)
+    return found
 
 
 def extended_record(record: bytes, before: Issued, state: State) -> bytes:
@@ -83,6 +104,21 @@ def load_issued(raw: bytes) -> Issued:
     """The record beside the output, newest stamp per id. A line that cannot be read is
     passed over; an unreadable record counts as empty: it only ever makes times later, so
     losing it is the same as a fresh clone."""
+    cards: dict[str, Stamp] = {}
+    notetype: Stamp | None = None
+    items: dict[str, str] = {}
+    for key, stamp in _record_stamps(raw):
+        if stamp.digest == ITEM:
+            items[key] = stamp.question  # later lines are newer
+        elif key == "":
+            notetype = newest(notetype, stamp)
+        elif key not in cards or stamp.mod > cards[key].mod:
+            cards[key] = stamp
+    return Issued(cards, notetype, items=items)
+
+
+def _record_stamps(raw: bytes) -> Iterator[tuple[str, Stamp]]:
+    """The record's stamps in order; a line that cannot be read is passed over."""
     text = raw.decode("utf-8", "replace")
     try:
         rows: Any = json.loads("[" + ",".join(text.split("\n")[:-1]) + "]")
@@ -93,19 +129,9 @@ def load_issued(raw: bytes) -> Issued:
                 rows.append(json.loads(line))
             except ValueError:
                 continue
-    cards: dict[str, Stamp] = {}
-    notetype: Stamp | None = None
-    items: dict[str, str] = {}
     for row in rows:
         try:
             key, digest, mod, question = row
-            stamp = make_stamp(digest, mod, question)
+            yield str(key), make_stamp(digest, mod, question)
         except (ValueError, KeyError, TypeError):
             continue
-        if digest == ITEM:
-            items[str(key)] = stamp.question  # later lines are newer
-        elif key == "":
-            notetype = newest(notetype, stamp)
-        elif key not in cards or stamp.mod > cards[key].mod:
-            cards[str(key)] = stamp
-    return Issued(cards, notetype, items=items)

@@ -1,0 +1,324 @@
+"""Learners' edits in Anki -> the Markdown: what ``kam-anki pull`` decides, card by card; pure.
+
+A note in Anki is matched to its card by GUID. Whether the learner changed it is told by the
+versions ever shipped (their digests, :func:`kam_anki.history.shipped_digests`): a note that
+is one of them is as shipped. An edited note is pulled when the card's Markdown did not
+change since: the card is as last shipped, and that version is not newer than the edit
+(were it newer, an import would have replaced the edit, and the learner edited an older
+version). Otherwise both sides changed: a conflict, and the Markdown stays as it is.
+
+An item card of a list card shows the list card's answer with its item marked: an edit there
+is an edit of the list card's answer. (A new kind of note comes in as a :class:`Target` with
+the card it is made from, and a way back to that card's fields in :func:`_decide`.)
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import posixpath
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import unquote
+
+from kam_anki.characters import LINE_END
+from kam_anki.headings import find_id, heading_span
+from kam_anki.learner import LearnerNote
+from kam_anki.model import Card, Note
+from kam_anki.notetype import FIELDS
+from kam_anki.splice import splice
+from kam_anki.unrender import Unsayable, answer_markdown, canonical, question_markdown
+
+Kind = Literal["pulled", "conflict", "not pulled"]
+# The asked item on the back of an item card (:mod:`kam_anki.listcards`).
+_ASKED = re.compile(r'<li\s+class="gefragt"\s*>')
+_QUESTION, _ANSWER, _CHAPTER, _SOURCE = FIELDS
+
+
+@dataclass(frozen=True)
+class Target:
+    """A note of the deck, as the content has it now, that a learner's note may be."""
+
+    card: Card  # its card (for a list's item card: the card with the list)
+    note: Note  # as the build makes it now
+    changed: bool  # the Markdown changed since the card was last shipped
+    shipped: frozenset[str]  # the digests of every version shipped
+    item: bool = False  # an item card of a list card: its answer is the list card's answer
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the report (and, for a conflict, both texts)."""
+
+    kind: Kind
+    path: str
+    line: int
+    card_id: str
+    message: str
+    learner: str = ""
+    author: str = ""
+
+
+@dataclass(frozen=True)
+class Pulled:
+    findings: tuple[Finding, ...]
+    texts: Mapping[str, str]  # the files that change -> their new text
+    unchanged: int  # notes found as shipped (or as the Markdown has them now)
+
+
+@dataclass(frozen=True)
+class Images:
+    """The content's images by the name Anki has for them (made from their content) and
+    back, so an image is found by what it is, wherever the Markdown keeps it."""
+
+    paths: Mapping[str, str] = field(default_factory=dict)  # media name -> path in content/
+
+    def path_for(self, page: str) -> Callable[[str], str]:
+        def path(name: str) -> str:
+            found = self.paths.get(name)
+            if found is None:
+                raise Unsayable(f"image {name!r} is not in content/: add it there and link it")
+            return posixpath.relpath(found, posixpath.dirname(page) or ".")
+
+        return path
+
+    def name_for(self, page: str) -> Callable[[str, int], str]:
+        names = {path: name for name, path in self.paths.items()}
+
+        def name(src: str, _line: int) -> str:
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(page), unquote(src)))
+            return names.get(path, src)
+
+        return name
+
+
+@dataclass(frozen=True)
+class _Edit:
+    card: Card
+    question: str | None
+    answer: str | None
+
+
+def plan(
+    targets: Mapping[str, Target],
+    learner: Sequence[LearnerNote],
+    read: Callable[[str], str],
+    *,
+    allow_html: bool,
+    images: Images,
+) -> Pulled:
+    """What to write where: ``targets`` by GUID, the learner's notes, and ``read`` giving a
+    content file's text (line ends as they are) by its path."""
+    findings: list[Finding] = []
+    by_card: dict[str, list[tuple[str, _Edit]]] = {}  # by card id: from its note, its item notes
+    edits: dict[str, list[_Edit]] = {}  # by file
+    unchanged = 0
+    for note in learner:
+        target = targets.get(note.guid)
+        if target is None:
+            continue
+        try:
+            outcome = _decide(target, note, allow_html=allow_html, images=images)
+        except RecursionError:  # markup nested thousands deep: no editor writes that
+            card = target.card
+            outcome = Finding(
+                "not pulled", card.path, card.line, target.note.card_id,
+                "the note's HTML is nested too deeply to read",
+            )  # fmt: skip
+        if isinstance(outcome, _Edit):
+            by_card.setdefault(target.card.id, []).append((target.note.card_id, outcome))
+        elif outcome is None:
+            unchanged += 1
+        else:
+            findings.append(outcome)
+    for found in by_card.values():
+        edit = _one_edit(found)
+        if isinstance(edit, Finding):
+            findings.append(edit)
+        else:
+            edits.setdefault(edit.card.path, []).append(edit)
+    texts: dict[str, str] = {}
+    for path, file_edits in sorted(edits.items()):
+        text, lines = _apply(read(path), file_edits, allow_html=allow_html, images=images)
+        texts[path] = text
+        for edit in file_edits:
+            parts = [n for n, v in (("question", edit.question), ("answer", edit.answer)) if v]
+            findings.append(
+                Finding(
+                    "pulled",
+                    path,
+                    lines[edit.card.id],
+                    edit.card.id,
+                    f"{' and '.join(parts)} as the learner wrote it",
+                )
+            )
+    findings.sort(key=lambda f: (f.path, f.line, f.card_id))
+    return Pulled(tuple(findings), texts, unchanged)
+
+
+def _one_edit(found: Sequence[tuple[str, _Edit]]) -> _Edit | Finding:
+    """A card edited through its note and its item cards' notes: one edit if they agree."""
+    first = found[0][1]
+    if all((e.question, e.answer) == (first.question, first.answer) for _, e in found):
+        return first
+    card = first.card
+    names = ", ".join(sorted(note_id for note_id, _ in found))
+    return Finding(
+        "not pulled", card.path, card.line, card.id,
+        f"edited differently in several notes ({names}): make the edit by hand",
+    )  # fmt: skip
+
+
+def digest(fields: Sequence[str], tags: Sequence[str]) -> str:
+    """As :func:`kam_anki.notes.note_digest` makes it."""
+    payload = "\x1f".join(fields) + "\x1e" + " ".join(tags)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def _decide(
+    target: Target, note: LearnerNote, *, allow_html: bool, images: Images
+) -> _Edit | Finding | None:
+    """None: nothing to pull (as shipped, or as the Markdown is now)."""
+    card = target.card
+    differs = _edited(target, note)
+    if not differs:
+        return None
+    where = (card.path, card.line, target.note.card_id)
+    problem = _not_pullable(target, note, differs)
+    if problem:
+        return Finding("not pulled", *where, problem)
+    if target.item:  # an item card shows the whole list, its item marked: the list card's
+        unmarked = _ASKED.sub("<li>", note.fields[_ANSWER])
+        note = LearnerNote(note.guid, note.mod, {**note.fields, _ANSWER: unmarked}, note.tags)
+    if target.changed or note.mod < target.note.mod:
+        return _conflict(target, note, allow_html=allow_html, images=images)
+    fixed = [name for name in differs if name in (_CHAPTER, _SOURCE)]
+    if fixed:
+        return Finding(
+            "not pulled", *where,
+            f"the learner changed the field {fixed[0]!r}, which the build makes (the chapter "
+            "from the file's '# ' heading, the source from where the card is): change the "
+            "Markdown instead",
+        )  # fmt: skip
+    try:
+        question = answer = None
+        if _QUESTION in differs:
+            question = question_markdown(
+                note.fields[_QUESTION], allow_html=allow_html, image_path=lambda src: src
+            )
+        if _ANSWER in differs:
+            answer = answer_markdown(
+                note.fields[_ANSWER],
+                allow_html=allow_html,
+                image_path=images.path_for(card.path),
+                image_name=images.name_for(card.path),
+            )
+    except Unsayable as exc:
+        return Finding("not pulled", *where, str(exc))
+    return _Edit(card, question, answer)
+
+
+def _edited(target: Target, note: LearnerNote) -> list[str]:
+    """The fields the learner's note shows otherwise than the Markdown does now; none if
+    it is a version as shipped (the next import brings the new one)."""
+    built = target.note.fields.by_name()
+    mine = [note.fields.get(name) for name in FIELDS]
+    differs = [
+        name
+        for name, value in zip(FIELDS, mine, strict=True)
+        if value is None or canonical(value) != canonical(built[name])
+    ]
+    values = [value for value in mine if value is not None]
+    if len(values) == len(FIELDS) and digest(values, target.note.tags) in target.shipped:
+        return []
+    return differs
+
+
+def _not_pullable(target: Target, note: LearnerNote, differs: Sequence[str]) -> str | None:
+    if target.item and _QUESTION in differs:
+        return (
+            "the question of an item card (the list with a gap) is made from its list card: "
+            "edit the list card's question or list instead"
+        )
+    missing = [name for name in (_QUESTION, _ANSWER) if name not in note.fields]
+    if missing:
+        return f"the learner's note has no field {missing[0]!r} (note type changed in Anki)"
+    return None
+
+
+def _conflict(target: Target, note: LearnerNote, *, allow_html: bool, images: Images) -> Finding:
+    card = target.card
+    author = f"## {card.question}\n\n{card.answer}"
+    try:
+        question = question_markdown(
+            note.fields[_QUESTION], allow_html=allow_html, image_path=lambda src: src
+        )
+    except Unsayable:
+        question = canonical(note.fields[_QUESTION])
+    if target.item:  # its question is the list with a gap: the card's is what it asks
+        question = card.question
+    try:
+        answer = answer_markdown(
+            note.fields[_ANSWER],
+            allow_html=allow_html,
+            image_path=images.path_for(card.path),
+            image_name=images.name_for(card.path),
+        )
+    except Unsayable:
+        answer = canonical(note.fields[_ANSWER])
+    why = (
+        "the Markdown changed since it was last built"
+        if target.changed
+        else "the Markdown changed after the learner's version (built later than the edit)"
+    )
+    return Finding(
+        "conflict",
+        card.path,
+        card.line,
+        card.id,
+        f"changed in Anki and in the Markdown ({why}); the Markdown is kept",
+        learner=f"## {question}\n\n{answer}",
+        author=author,
+    )
+
+
+def _apply(
+    text: str, edits: Sequence[_Edit], *, allow_html: bool, images: Images
+) -> tuple[str, dict[str, int]]:
+    """The file's text with the edits made (lines and line ends elsewhere as they were),
+    and each card's heading line in the new text."""
+    parts = LINE_END.split(text)
+    lines, ends = parts[0::2], parts[1::2]
+    shifts: list[tuple[int, int]] = []
+    for edit in sorted(edits, key=lambda e: e.card.line, reverse=True):
+        card = edit.card
+        if edit.answer is not None:
+            start = card.answer_line - 1
+            count = card.answer.count("\n") + 1
+            old = "\n".join(lines[start : start + count])
+            new = splice(
+                old, edit.answer, allow_html=allow_html, images=images.name_for(card.path)
+            ).split("\n")
+            end = ends[start] if start < len(ends) else "\n"
+            lines[start : start + count] = new
+            ends[start : start + count - 1] = [end] * (len(new) - 1)
+            shifts.append((card.line, len(new) - count))
+        if edit.question is not None:
+            line = lines[card.line - 1]
+            attribute = find_id(line)
+            begin, stop = heading_span(line, attribute.start if attribute else len(line))
+            lines[card.line - 1] = line[:begin] + edit.question + line[stop:]
+    out = [piece for pair in zip(lines, [*ends, ""], strict=True) for piece in pair]
+    heading = {
+        e.card.id: e.card.line + sum(delta for line, delta in shifts if line < e.card.line)
+        for e in edits
+    }
+    return "".join(out), heading
+
+
+def diff(path: str, old: str, new: str) -> list[str]:
+    """The unified diff of one file (``patch -p0`` applies it)."""
+    old_lines, new_lines = LINE_END.split(old)[0::2], LINE_END.split(new)[0::2]
+    return list(difflib.unified_diff(old_lines, new_lines, path, path, lineterm=""))
