@@ -42,13 +42,6 @@ def write(name: str, data: bytes) -> Callable[[Path], None]:
     return mutate
 
 
-def symlink_out(content: Path) -> None:
-    outside = content.parent / "geheim.png"
-    outside.write_bytes(b"\x89PNG\r\n\x1a\n")
-    (content / "link.png").symlink_to(outside)
-    append("bild.md", "# Bilder\n\n## Bild {#bild}\n\n![x](link.png)\n")(content)
-
-
 def set_lock_epoch(epoch: int) -> Callable[[Path], None]:
     def mutate(content: Path) -> None:
         lock = content / "kam-anki.lock"
@@ -228,10 +221,6 @@ ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
             "bild.md:5: error: image 'https://example.org/x.png' is not a file: "
             "put it into content/ and link it relatively"
         ],
-    ),
-    "symlink leading out": (
-        symlink_out,
-        ["bild.md:5: error: image 'link.png' is a symlink leading outside content/"],
     ),
     "unclosed code fence": (
         append(CARDS, "\n## Code {#code}\n\n```\nx = 1\n\n## Noch eine {#noch}\n\n- a\n"),
