@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kam_anki import clock
@@ -29,7 +29,9 @@ from kam_anki.build import Result, build
 from kam_anki.cache import CACHE_DIR
 from kam_anki.characters import decode
 from kam_anki.files import (
+    HISTORY_CACHE,
     Content,
+    Shipped,
     read_bytes,
     read_content,
     read_issued,
@@ -49,7 +51,7 @@ from kam_anki.output import (
     writing,
 )
 from kam_anki.parse import parse_file
-from kam_anki.state import Issued, dump_state, first_epoch
+from kam_anki.state import dump_state, first_epoch
 from kam_anki.workers import cores, jobs_for
 
 DEFAULT_OUTPUT = Path("build/kam.apkg")
@@ -121,13 +123,13 @@ def write(project: Project, *, forget_removed: bool = False, keep_notes: bool = 
         PackageWriter(content.config, project.notetype, epoch, scratch) as package,
     ):
         record = read_record(folder)
-        issued = read_issued(content.root, record)
+        shipped = read_issued(content.root, record, folder)
         sink: Callable[[Note], None] = package.add
         if keep_notes:
             sink = _both(package.add, notes.append)
         cache = DirectoryCache(folder / CACHE_DIR, writable=True)
         result = _build(
-            project, sink=sink, forget_removed=forget_removed, issued=issued, cache=cache
+            project, sink=sink, forget_removed=forget_removed, shipped=shipped, cache=cache
         )
         notetype_mod = result.state.notetype.mod
         # The package and the lock change together or not at all: all three are written in
@@ -136,13 +138,15 @@ def write(project: Project, *, forget_removed: bool = False, keep_notes: bool = 
         # refuse the lock; the output folder just took a file).
         write_together(
             [
-                (folder / ISSUED_NAME, extended_record(record, issued, result.state)),
+                (folder / ISSUED_NAME, extended_record(record, shipped.issued, result.state)),
                 (content.lock_path, as_text(lambda out: dump_state(result.state, out))),
                 (output, lambda out: package.write(out, notetype_mod, result.media)),
             ],
             stage_in=folder,
         )
         cache.keep_only(result.cache_keys)
+        if shipped.history_cache is not None:  # what git said, for the next build to go on
+            write_atomic(folder / CACHE_DIR / HISTORY_CACHE, shipped.history_cache, durable=False)
     with output.open("rb") as written:
         digest = hashlib.file_digest(written, "sha256").hexdigest()
     return Outcome(result, tuple(notes), digest)
@@ -226,15 +230,18 @@ def _build(
     *,
     sink: Callable[[Note], None] | None,
     forget_removed: bool,
-    issued: Issued | None = None,
+    shipped: Shipped | None = None,
     cache: DirectoryCache | None = None,
 ) -> Result:
     """Check, render and stamp, with the file cache beside the output (read-only unless
-    ``cache`` is given) and what was shipped before (read unless ``issued`` is given)."""
+    ``cache`` is given) and what was shipped before (read unless ``shipped`` is given); the
+    warnings about what was shipped come first."""
     content = project.content
     if cache is None:
         cache = DirectoryCache(project.folder / CACHE_DIR, writable=False)
-    return build(
+    if shipped is None:
+        shipped = read_issued(content.root, read_record(project.folder), project.folder)
+    result = build(
         content.config,
         project.notetype,
         content.sources(),
@@ -243,12 +250,11 @@ def _build(
         assets=content.assets,
         cache=cache,
         forget_removed=forget_removed,
-        issued=issued
-        if issued is not None
-        else read_issued(content.root, read_record(project.folder)),
+        issued=shipped.issued,
         jobs=jobs_for(cores(), content.markdown_bytes(), len(cache)),
         sink=sink,
     )
+    return replace(result, warnings=(*shipped.warnings, *result.warnings))
 
 
 def _both(first: Callable[[Note], None], second: Callable[[Note], None]) -> Callable[[Note], None]:

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import os
 import posixpath
-import subprocess
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from kam_anki.cache import CACHE_DIR
 from kam_anki.characters import decode
 from kam_anki.config import parse_config
 from kam_anki.errors import ContentError, Diagnostic, PathError, printable
-from kam_anki.history import ISSUED_NAME, from_lock_log, load_issued
+from kam_anki.githistory import read_lock_history
+from kam_anki.history import ISSUED_NAME, load_issued
 from kam_anki.media import is_image
 from kam_anki.model import Assets, DeckConfig, SourceFile
 from kam_anki.state import LOCK_NAME, Issued, State, load_state, merge_issued
+
+HISTORY_CACHE = "lock-history"  # in the file cache's folder: not a *.json entry
 
 CONFIG_NAME = "deck.toml"
 
@@ -227,34 +230,42 @@ def read_state(root: Path) -> State | None:
 def read_record(output_dir: Path) -> bytes:
     """The record of what the builds written to ``output_dir`` shipped (empty before the
     first; see :mod:`kam_anki.history`)."""
-    try:
-        return (output_dir / ISSUED_NAME).read_bytes()
-    except OSError:
-        return b""
+    return _read_or_empty(output_dir / ISSUED_NAME)
 
 
-def read_issued(root: Path, record: bytes) -> Issued:
+@dataclass(frozen=True)
+class Shipped:
+    """What was shipped before, as far as this checkout can tell (see :func:`read_issued`),
+    what the build should say about it, and the git history's cache to keep."""
+
+    issued: Issued
+    warnings: tuple[Diagnostic, ...] = ()
+    history_cache: bytes | None = None
+
+
+def read_issued(root: Path, record: bytes, output_dir: Path | None = None) -> Shipped:
     """Every card version shipped before, as far as this checkout can tell: the lock file's
     git history (the commits HEAD descends from, reverted ones too, and every commit any
-    reflog knows: reset, stashed, other branches) and the ``record`` beside the output."""
-    return merge_issued(
-        [
-            from_lock_log(_lock_log(root, "HEAD"), lineage=True),
-            from_lock_log(_lock_log(root, "--reflog", "--not", "HEAD"), lineage=False),
-            load_issued(record),
-        ]
-    )
+    reflog knows: reset, stashed, other branches) and the ``record`` beside the output
+    (``output_dir``, which also keeps the history's cache)."""
+    cache = output_dir / CACHE_DIR / HISTORY_CACHE if output_dir is not None else None
+    history = read_lock_history(root, _read_or_empty(cache) if cache is not None else b"")
+    late: list[int] = []
+    issued = merge_issued([history.issued, load_issued(record, late)])
+    warnings = list(history.warnings)
+    if late:
+        where = printable(((output_dir or Path()) / ISSUED_NAME).resolve().as_posix())
+        lines = ", ".join(map(str, late[:10])) + (" and more" if len(late) > 10 else "")
+        message = (
+            f"line(s) {lines} have a time after 2100, which no lock may hold: passed over "
+            "(delete those lines)"
+        )
+        warnings.append(Diagnostic(where, 0, "warning", message))
+    return Shipped(issued, tuple(warnings), history.cache)
 
 
-def _lock_log(root: Path, *revisions: str) -> str:
-    """``git log -p`` of the lock; empty outside a git checkout or without git."""
-    command = [
-        "git", "-C", str(root), "log", *revisions, "--format=", "-p", "--unified=0",
-        "--no-color", "--no-ext-diff", "--no-textconv", "--diff-merges=separate",
-        "--", LOCK_NAME,
-    ]  # fmt: skip
+def _read_or_empty(path: Path) -> bytes:
     try:
-        done = subprocess.run(command, capture_output=True, timeout=60, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else ""
+        return path.read_bytes()
+    except OSError:
+        return b""

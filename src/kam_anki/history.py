@@ -1,17 +1,23 @@
 """What learners may already have: the newest stamp ever shipped per card, read back from
-the lock file's git history and from the record a build keeps beside its output; pure.
+versions of the lock file (its git history) and from the record a build keeps beside its
+output; and the cache of what was read from git. Pure: text in, data out.
 
 Each card's line in the lock reads ``  "id": {"digest": …, "mod": …, "question": …}`` and
-the note type's `` "notetype": {…}``, so the added lines of ``git log -p`` on the lock are
-every version of every card that was ever committed, whatever was reverted since.
+the note type's `` "notetype": {…}``, so the lines of every committed version of the lock
+are every version of every card that was ever committed, whatever was reverted since.
+Versions are read as git stores them (``git cat-file``), never as a diff: attributes such
+as ``*.lock -diff`` or ``binary`` in ``.gitattributes`` change nothing.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from kam_anki.state import (
+    MAX_TIME,
     REMOVED,
     Issued,
     Stamp,
@@ -20,34 +26,154 @@ from kam_anki.state import (
     make_stamp,
     merge_issued,
     newest,
+    valid_time,
 )
 
 ISSUED_NAME = ".kam-anki-issued.jsonl"
-_CARD_LINE = '+  "'
-_NOTETYPE_LINE = '+ "notetype": '
+_CARD_LINE = '  "'
+_NOTETYPE_LINE = ' "notetype": '
+_MOD = '"mod": '
+_CACHE_FORMAT = 1
 
 
-def from_lock_log(log: str, *, lineage: bool) -> Issued:
-    """Every card version in the output of ``git log -p`` on the lock file; ``lineage``:
-    the log is of the commits HEAD descends from (see :class:`Issued`)."""
-    cards: dict[str, Stamp] = {}
-    notetypes: list[Issued] = []
-    for line in log.splitlines():
-        is_card = line.startswith(_CARD_LINE)
-        if not is_card and not line.startswith(_NOTETYPE_LINE):
-            continue
+@dataclass
+class Newest:
+    """The newest stamp per card id (and of the note type) over lock versions, fed one at a
+    time, newest version first (as ``git log`` lists them): of two equal times the first
+    read wins. A line whose time lies beyond :data:`MAX_TIME` is counted in ``ignored``."""
+
+    cards: dict[str, Stamp] = field(default_factory=dict)
+    notetype: Stamp | None = None
+    ignored: int = 0
+    _mods: dict[str, int] = field(default_factory=dict)  # by the id as the line spells it
+
+    def read(self, text: str) -> None:
+        for line in text.splitlines():
+            if line.startswith(_CARD_LINE):
+                self._card(line)
+            elif line.startswith(_NOTETYPE_LINE):
+                stamp = _stamp_of(line)
+                if stamp is None:
+                    self.ignored += _is_late(line)
+                elif self.notetype is None or stamp.mod > self.notetype.mod:
+                    self.notetype = stamp
+
+    def _card(self, line: str) -> None:
+        # Most lines of a long history are older versions of a card already seen: their
+        # time, found without parsing the line, is enough to pass them over.
+        spelled = line[: line.find('": {') + 1]
+        at = line.find(_MOD)
+        end = line.find(",", at)
         try:
-            data: Any = json.loads("{" + line[1:].strip().rstrip(",") + "}")
+            mod = int(line[at + len(_MOD) : end])
+        except ValueError:
+            mod = -1  # a line of another shape: parsed in full below, or passed over
+        known = self._mods.get(spelled)
+        if known is not None and 0 <= mod <= known:
+            return
+        if mod > MAX_TIME:
+            self.ignored += 1
+            return
+        try:
+            data: Any = json.loads("{" + line.strip().rstrip(",") + "}")
             ((key, value),) = data.items()
             stamp = load_stamp(value)
         except (ValueError, KeyError, TypeError, AttributeError):
-            continue  # a line of another shape, or of a lock that was never valid
-        if not is_card:
-            notetypes.append(Issued({}, stamp))
-        elif key not in cards or stamp.mod > cards[key].mod:
-            cards[str(key)] = stamp
-    live = frozenset(k for k, v in cards.items() if v.digest != REMOVED) if lineage else frozenset()
-    return merge_issued([Issued(cards, None, live), *notetypes])
+            return  # a line of another shape, or of a lock that was never valid
+        if known is None or stamp.mod > known:
+            self._mods[spelled] = stamp.mod
+            self.cards[str(key)] = stamp
+
+
+def _stamp_of(line: str) -> Stamp | None:
+    try:
+        data: Any = json.loads("{" + line.strip().rstrip(",") + "}")
+        ((_, value),) = data.items()
+        return load_stamp(value)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _is_late(line: str) -> bool:
+    at = line.find(_MOD)
+    digits = line[at + len(_MOD) :].split(",")[0].split("}")[0].strip()
+    return at >= 0 and digits.isdigit() and int(digits) > MAX_TIME
+
+
+@dataclass
+class HistoryCache:
+    """What earlier builds read from the lock's git history, so that a build reads only the
+    commits made since (kept beside the output; safe to delete).
+
+    ``commits`` were read into ``cards`` and ``notetype``; ``lineage`` is the newest time of
+    each card over the commits ``tip`` descends from (its own included), with whether that
+    version was a tombstone; ``ignored`` counts lines passed over per commit (bad times).
+    """
+
+    where: str  # the repository and the lock's path in it: another one's cache is not used
+    tip: str = ""
+    commits: set[str] = field(default_factory=set)
+    cards: dict[str, Stamp] = field(default_factory=dict)
+    notetype: Stamp | None = None
+    lineage: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    ignored: dict[str, int] = field(default_factory=dict)
+
+    def issued(self) -> Issued:
+        live = frozenset(key for key, (_, removed) in self.lineage.items() if not removed)
+        return Issued(self.cards, self.notetype, live)
+
+    def take(self, found: Newest, commits: Iterable[str], *, lineage: bool) -> None:
+        """Lock versions newer than all read before (``found``), of ``commits``."""
+        self.commits.update(commits)
+        merged = merge_issued([Issued(self.cards, self.notetype), Issued(found.cards)])
+        self.cards = dict(merged.cards)
+        self.notetype = newest(self.notetype, found.notetype)
+        if lineage:  # the newer commits win a tie
+            for key, stamp in found.cards.items():
+                before = self.lineage.get(key)
+                if before is None or stamp.mod >= before[0]:
+                    self.lineage[key] = (stamp.mod, stamp.digest == REMOVED)
+
+
+def dump_cache(cache: HistoryCache) -> bytes:
+    def row(stamp: Stamp) -> list[Any]:
+        return [stamp.digest, stamp.mod, stamp.question]
+
+    data = {
+        "format": _CACHE_FORMAT,
+        "where": cache.where,
+        "tip": cache.tip,
+        "commits": sorted(cache.commits),
+        "cards": {key: row(stamp) for key, stamp in sorted(cache.cards.items())},
+        "notetype": row(cache.notetype) if cache.notetype is not None else None,
+        "lineage": {key: list(value) for key, value in sorted(cache.lineage.items())},
+        "ignored": cache.ignored,
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def load_cache(raw: bytes, where: str) -> HistoryCache:
+    """The cache for ``where``; an empty one if ``raw`` is of another repository, or cannot
+    be read, or holds a time a lock could not (then everything is read again)."""
+    try:
+        data: Any = json.loads(raw.decode("utf-8"))
+        if data["format"] != _CACHE_FORMAT or data["where"] != where:
+            return HistoryCache(where)
+        notetype = data["notetype"]
+        lineage = {str(k): (int(mod), bool(gone)) for k, (mod, gone) in data["lineage"].items()}
+        if not all(valid_time(mod) for mod, _ in lineage.values()):
+            return HistoryCache(where)
+        return HistoryCache(
+            where,
+            str(data["tip"]),
+            {str(commit) for commit in data["commits"]},
+            {str(k): make_stamp(*row) for k, row in data["cards"].items()},
+            make_stamp(*notetype) if notetype is not None else None,
+            lineage,
+            {str(k): int(v) for k, v in data["ignored"].items()},
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return HistoryCache(where)
 
 
 def extended_record(record: bytes, before: Issued, state: State) -> bytes:
@@ -67,30 +193,42 @@ def extended_record(record: bytes, before: Issued, state: State) -> bytes:
     return record + lines.encode("utf-8")
 
 
-def load_issued(raw: bytes) -> Issued:
+def load_issued(raw: bytes, late: list[int] | None = None) -> Issued:
     """The record beside the output, newest stamp per id. A line that cannot be read is
     passed over; an unreadable record counts as empty: it only ever makes times later, so
-    losing it is the same as a fresh clone."""
-    text = raw.decode("utf-8", "replace")
-    try:
-        rows: Any = json.loads("[" + ",".join(text.split("\n")[:-1]) + "]")
+    losing it is the same as a fresh clone. A line with a time no lock may hold (see
+    :data:`MAX_TIME`) is passed over too, and its number added to ``late``."""
+    lines = raw.decode("utf-8", "replace").split("\n")
+    try:  # one parse for the whole record, the usual case
+        rows: list[tuple[int, Any]] = list(
+            enumerate(json.loads("[" + ",".join(lines[:-1]) + "]"), start=1)
+        )
     except ValueError:  # one bad line: read them one by one
         rows = []
-        for line in text.split("\n"):
+        for number, line in enumerate(lines, start=1):
             try:
-                rows.append(json.loads(line))
+                rows.append((number, json.loads(line)))
             except ValueError:
                 continue
     cards: dict[str, Stamp] = {}
     notetype: Stamp | None = None
-    for row in rows:
+    for number, row in rows:
         try:
             key, digest, mod, question = row
             stamp = make_stamp(digest, mod, question)
         except (ValueError, KeyError, TypeError):
+            if late is not None and _late_row(row):
+                late.append(number)
             continue
         if key == "":
             notetype = newest(notetype, stamp)
         elif key not in cards or stamp.mod > cards[key].mod:
             cards[str(key)] = stamp
     return Issued(cards, notetype)
+
+
+def _late_row(row: Any) -> bool:
+    try:
+        return isinstance(row[2], int | float) and row[2] > MAX_TIME
+    except (KeyError, TypeError, IndexError):
+        return False

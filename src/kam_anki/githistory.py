@@ -1,0 +1,228 @@
+"""The edge where git comes in: every committed version of the lock file, read as git
+stores it, incrementally (a cache beside the output remembers what earlier builds read).
+
+Which commits count: those ``HEAD`` descends from (the lineage: its cards become tombstones
+when they are gone), and every other commit a reflog knows (reset, stashed, other
+branches). Where the history cannot be read in full (a shallow clone, no git, a repository
+git refuses), the build says so and what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kam_anki.errors import Diagnostic
+from kam_anki.history import HistoryCache, Newest, dump_cache, load_cache
+from kam_anki.state import LOCK_NAME, MAX_TIME, Issued
+
+_TIMEOUT = 300  # seconds for one git command; a larger history is read over several builds
+# English messages (they are recognised below), no pager or prompt, no index refresh.
+_ENV = {"LC_ALL": "C", "LANGUAGE": "", "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
+
+
+@dataclass(frozen=True)
+class LockHistory:
+    issued: Issued
+    warnings: tuple[Diagnostic, ...] = ()
+    cache: bytes | None = None  # to keep beside the output for the next build (None: no git)
+
+
+class _GitFailed(Exception):
+    """A git command failed: its first line of complaint."""
+
+
+def read_lock_history(root: Path, cached: bytes) -> LockHistory:
+    """Every committed version of ``root``'s lock file, merged; ``cached`` is what an
+    earlier build kept (:func:`kam_anki.history.dump_cache`), or empty."""
+    try:
+        found = _git(
+            root, "rev-parse", "--absolute-git-dir", "--is-shallow-repository", "--show-prefix"
+        )
+    except FileNotFoundError:
+        checkout = _checkout_of(root)
+        if checkout is None:
+            return LockHistory(Issued())
+        return _unread(
+            f"{checkout} is a git checkout, but git is not installed (not on PATH): the "
+            "lock's history cannot be read; install git and build again"
+        )
+    except _GitFailed as exc:
+        if "not a git repository" in str(exc):
+            return LockHistory(Issued())  # outside git: the record and the lock count
+        return _unread(_advice(str(exc)))
+    git_dir, shallow, prefix = [*found.decode("utf-8", "surrogateescape").split("\n"), "", ""][:3]
+    warnings = []
+    if shallow == "true":
+        warnings.append(
+            _warning(
+                "this is a shallow clone (git clone --depth, the default of many CI "
+                "checkouts): lock versions older than its first commit cannot be read, so "
+                "a card that git revert or reset brings back may not reach learners; run "
+                "git fetch --unshallow (in CI: fetch the whole history, e.g. fetch-depth: 0)"
+            )
+        )
+    try:
+        cache = _read(root, load_cache(cached, f"{git_dir}\n{prefix}{LOCK_NAME}"))
+    except (_GitFailed, OSError, subprocess.SubprocessError) as exc:
+        return _unread(_advice(str(exc)))
+    late = sum(cache.ignored.values())
+    if late:
+        first = min(commit for commit, count in cache.ignored.items() if count)
+        warnings.append(
+            _warning(
+                f"{late} line(s) in the lock's git history (commit {first[:12]} and others) "
+                f"have a time after 2100 ({MAX_TIME}), which no lock may hold: passed over"
+            )
+        )
+    return LockHistory(cache.issued(), tuple(warnings), dump_cache(cache))
+
+
+def _read(root: Path, cache: HistoryCache) -> HistoryCache:
+    """``cache`` brought up to date with the commits made (or reached) since: when HEAD
+    descends from the commit of the last build, only the commits in between are read."""
+    tip = _run(root, "rev-parse", "-q", "--verify", "HEAD^{commit}").stdout.decode().strip()
+    if not tip:  # no commit yet
+        return cache
+    since = cache.tip
+    onward = bool(since) and (
+        since == tip or _run(root, "merge-base", "--is-ancestor", since, tip).returncode == 0
+    )
+    if not onward:  # HEAD moved back or elsewhere: its lineage is read again
+        cache.lineage.clear()
+    lineage = [] if since == tip else _log(root, tip, *(("--not", since) if onward else ()))
+    seen = {*cache.commits, *lineage}
+    others = [c for c in _log(root, "--reflog", "--not", tip) if c not in seen]
+    blobs = _blobs(root, [*lineage, *others])
+    _take(root, cache, blobs, lineage, lineage=True)
+    _take(root, cache, blobs, others, lineage=False)
+    cache.tip = tip
+    return cache
+
+
+def _take(
+    root: Path, cache: HistoryCache, blobs: dict[str, str], commits: Sequence[str], *, lineage: bool
+) -> None:
+    found = Newest()
+    wanted = list(dict.fromkeys(blobs[c] for c in commits if c in blobs))
+    for blob, text in zip(wanted, _contents(root, wanted), strict=True):
+        before = found.ignored
+        found.read(text)
+        if found.ignored > before:
+            for commit in commits:
+                if blobs.get(commit) == blob:
+                    cache.ignored[commit] = found.ignored - before
+    cache.take(found, commits, lineage=lineage)
+
+
+def _log(root: Path, *revisions: str) -> list[str]:
+    """The commits among ``revisions`` that changed the lock, newest first; merges and both
+    sides of them too (no history simplification)."""
+    out = _git(root, "log", "--format=%H", "--full-history", *revisions, "--", LOCK_NAME)
+    return out.decode("ascii").split()
+
+
+def _blobs(root: Path, commits: Sequence[str]) -> dict[str, str]:
+    """The lock's blob in each commit (a commit that deleted it has none)."""
+    if not commits:
+        return {}
+    asked = "".join(f"{commit}:./{LOCK_NAME}\n" for commit in commits).encode("ascii")
+    out = _git(root, "cat-file", "--batch-check=%(objectname) %(objecttype)", stdin=asked)
+    found = {}
+    for commit, line in zip(commits, out.decode("ascii", "replace").splitlines(), strict=False):
+        name, _, kind = line.partition(" ")
+        if kind == "blob":
+            found[commit] = name
+    return found
+
+
+def _contents(root: Path, blobs: Sequence[str]) -> Iterator[str]:
+    """The text of each blob, one at a time (a long history is never held in memory)."""
+    if not blobs:
+        return
+    command = ["git", "-C", str(root), "cat-file", "--batch"]
+    with subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **_ENV},
+    ) as git:
+        assert git.stdin is not None and git.stdout is not None
+        stdin = git.stdin
+
+        def ask() -> None:  # in a thread: git answers while it is still being asked
+            with stdin:
+                stdin.write("".join(f"{blob}\n" for blob in blobs).encode("ascii"))
+
+        asking = threading.Thread(target=ask, daemon=True)
+        asking.start()
+        for _ in blobs:
+            header = git.stdout.readline().split()
+            if len(header) != 3:
+                raise _GitFailed("git cat-file gave no answer")
+            data = git.stdout.read(int(header[2]) + 1)[:-1]
+            yield data.decode("utf-8", "replace")
+        asking.join()
+
+
+def _run(root: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        ["git", "-C", str(root), *args],
+        input=stdin,
+        capture_output=True,
+        env={**os.environ, **_ENV},
+        timeout=_TIMEOUT,
+        check=False,
+    )
+
+
+def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    """A git command's output; raises :class:`_GitFailed` with its complaint if it fails."""
+    done = _run(root, *args, stdin=stdin)
+    if done.returncode:
+        raise _GitFailed(done.stderr.decode("utf-8", "replace").strip() or f"git {args[0]} failed")
+    return done.stdout
+
+
+def _checkout_of(root: Path) -> Path | None:
+    """The folder of the git checkout ``root`` is in, found without git."""
+    for folder in (root.resolve(), *root.resolve().parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def _advice(complaint: str) -> str:
+    lines = [line.strip() for line in complaint.splitlines() if line.strip()]
+    if "dubious ownership" in complaint:
+        command = next((line for line in lines if "safe.directory" in line), "")
+        return (
+            "git refuses this checkout (it belongs to another user: 'dubious ownership'), so "
+            "the lock's history cannot be read; if you trust it, run: "
+            + (command or "git config --global --add safe.directory <the checkout's folder>")
+        )
+    first = lines[0] if lines else "no message"
+    return f"git cannot read the lock's history ({first}); fix that and build again"
+
+
+def _warning(message: str) -> Diagnostic:
+    return Diagnostic(LOCK_NAME, 0, "warning", message)
+
+
+def _unread(message: str) -> LockHistory:
+    """The history could not be read: a build still works from the lock and the record, and
+    says that a card brought back by git (revert, reset, checkout) may not reach learners."""
+    return LockHistory(
+        Issued(),
+        (
+            _warning(
+                f"{message}. Until then, a card that git revert, reset or checkout brings "
+                "back to an older text may not reach learners who have the newer one"
+            ),
+        ),
+    )
