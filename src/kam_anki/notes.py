@@ -20,7 +20,14 @@ from kam_anki.media import is_image, media_name
 from kam_anki.model import Assets, Card, Checked, DeckConfig, ListItem, Note, Place, SourceFile
 from kam_anki.notetype import Fields
 from kam_anki.parse import read_cards
-from kam_anki.render import Answer, Blocks, render_answer, render_question, render_text
+from kam_anki.render import (
+    Answer,
+    Blocks,
+    remote_resources,
+    render_answer,
+    render_question,
+    render_text,
+)
 from kam_anki.state import Stamp
 from kam_anki.tombstones import REMOVED_ANSWER, REMOVED_CHAPTER_FIELD, REMOVED_TAG, removed_deck
 
@@ -90,6 +97,18 @@ class FileChecker:
             for line in answer.raw_html:
                 warn(at(line), "raw HTML is shown as text (allow_html = true in deck.toml)")
         question = render_question(card.question, allow_html=config.allow_html)
+        fetches = [(card.line, fetch) for fetch in remote_resources(question)]
+        fetches += [(at(line), fetch) for line, fetch in answer.remote]
+        for line, fetch in fetches:
+            self.problems.append(
+                Diagnostic(
+                    card.path,
+                    line,
+                    "error",
+                    f"{fetch} loads from outside the deck at every review (a tracking pixel; "
+                    "nothing offline): put the file into content/ and show it with ![](file)",
+                )
+            )
         self.items.append(self._list_items(card, answer, question))
         self.notes.append(
             Note(

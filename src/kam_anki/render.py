@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from html import escape, unescape
+from html.parser import HTMLParser
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -44,6 +45,23 @@ _DANGEROUS_HTML = re.compile(
 )
 _SCRIPT_URL = re.compile(r"(?:java|vb)script:|data:text/html", re.IGNORECASE)
 _BLANKS = re.compile(r"[\x00-\x20\x7f]+")
+# Attributes whose URL a browser loads as it shows the element (href only where it is not a
+# link to follow: <a> and <area> load nothing until clicked).
+_FETCHING = frozenset(
+    {
+        *("src", "srcset", "imagesrcset", "poster", "data", "background", "lowsrc", "dynsrc"),
+        *("codebase", "archive", "manifest", "icon", "href", "xlink:href"),
+    }
+)
+_LINKS = frozenset({"a", "area"})
+# A URL that is not a file of the deck: any scheme but data:, or a host ("//", "\\").
+_NOT_LOCAL = re.compile(r"^(?:(?!data:)[a-z][a-z0-9+.-]*:|[/\\]{2})", re.IGNORECASE)
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\n\r\f]?|(.))", re.DOTALL)
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.DOTALL)
+# What CSS loads: url(…), src(…), and strings (image-set("…"), @import "…").
+_CSS_URL = re.compile(
+    r"""(?:url|src)\(\s*(?:"([^"]*)"|'([^']*)'|([^)]*))|"([^"]*)"|'([^']*)'""", re.IGNORECASE
+)
 
 # (src as written, 1-based line in the answer) -> the src to put into the field
 ImageResolver = Callable[[str, int], str]
@@ -55,6 +73,7 @@ class Answer:
     top_level_items: int  # items of the answer's outermost lists
     empty_items: tuple[int, ...]  # lines (1-based, in the answer) of empty list items
     raw_html: tuple[int, ...]  # lines of raw HTML (escaped unless allowed)
+    remote: tuple[tuple[int, str], ...] = ()  # raw HTML that loads from the network, by line
     # The parse ``html`` was rendered from (for list cards); its line numbers depend on
     # where it was parsed, so it takes no part in comparing answers.
     tokens: Sequence[Token] = field(default=(), compare=False, repr=False)
@@ -108,6 +127,58 @@ def _defuse_html(state: StateCore) -> None:
         decoded = unescape(part.content)
         if _DANGEROUS_HTML.search(decoded) or _SCRIPT_URL.search(_BLANKS.sub("", decoded)):
             part.type = "text"
+
+
+class _Fetches(HTMLParser):
+    """The URLs that tags in a piece of HTML would load from outside the deck as they are
+    shown, described for a message: ``<img src="https://…">``."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value is None or (name == "href" and tag in _LINKS):
+                continue
+            if name == "style":
+                urls = [next(filter(None, m.groups()), "") for m in _CSS_URL.finditer(_css(value))]
+            elif name.endswith("srcset"):  # "a.png 1x, b.png 2x"
+                urls = [part.split()[0] for part in value.split(",") if part.split()]
+            elif name in _FETCHING:
+                urls = [value]
+            else:
+                continue
+            for url in urls:
+                if _NOT_LOCAL.match(_BLANKS.sub("", url)):
+                    shown = f"…{url.strip()}…" if name == "style" else url.strip()
+                    self.found.append(f'<{tag} {name}="{shown}">')
+
+
+def _css(text: str) -> str:
+    """CSS as a browser reads it: escapes decoded (``u\\72l(`` is ``url(``), no comments."""
+
+    def character(match: re.Match[str]) -> str:
+        code, other = match.groups()
+        if other is not None:
+            return other
+        number = int(code, 16)
+        return chr(number) if 0 < number < 0x110000 and not 0xD800 <= number < 0xE000 else ""
+
+    return _CSS_COMMENT.sub("", _CSS_ESCAPE.sub(character, text))
+
+
+def remote_resources(html: str) -> list[str]:
+    """What ``html`` would load from the network (or another place outside the deck) as it
+    is shown: on every review, and never offline. A tag left open at the end is read as the
+    page would close it."""
+    found: list[str] = []
+    for ending in ("", '">', "'>"):
+        parser = _Fetches()
+        parser.feed(html + ending)
+        parser.close()
+        found += [one for one in parser.found if one not in found]
+    return found
 
 
 def _html_tokens(tokens: Sequence[Token]) -> list[Token]:
@@ -247,8 +318,14 @@ def render_answer(  # noqa: C901
         for token in _markdown(True).parse(text):
             if token.map and _html_tokens([token]):
                 raw.append(answer_origin[token.map[0]] + 1)
+    remote = [
+        (line_of(token), fetch)
+        for token in tokens
+        for part in _html_tokens([token])
+        for fetch in remote_resources(part.content)
+    ]
     html = render_tokens(tokens, allow_html=allow_html)
-    return Answer(html, top_level, tuple(empty), tuple(sorted(set(raw))), tokens)
+    return Answer(html, top_level, tuple(empty), tuple(sorted(set(raw))), tuple(remote), tokens)
 
 
 def render_tokens(tokens: Sequence[Token], *, allow_html: bool = False) -> str:
