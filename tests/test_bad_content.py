@@ -269,8 +269,8 @@ ERRORS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "lock file with an impossible time": (
         set_lock_epoch(10**15),
         [
-            "kam-anki.lock:1: error: corrupt lock file (expected a time in seconds up to 4102444800 "
-            "(2100), got 1000000000000000): restore it from git, do not delete it"
+            "kam-anki.lock:1: error: corrupt lock file (expected a time in seconds up to "
+            "4102444800 (2100), got 1000000000000000): restore it from git, do not delete it"
         ],
     ),
     "lock file with a merge conflict": (
