@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,10 @@ from click.testing import CliRunner
 
 from anki_helpers import import_apkg, open_collection, scheduling
 from helpers import CHAPTER, CHAPTER_FILE, Repo, edit, git
+from kam_anki.cache import CACHE_DIR
 from kam_anki.cli import main
 from kam_anki.files import HISTORY_CACHE, read_issued
 from kam_anki.history import ISSUED_NAME
-from kam_anki.output import CACHE_DIR
 from kam_anki.state import LOCK_NAME, MAX_TIME
 
 REMOVED = "kurze-beschreibung-des-st-galler-kam"
@@ -138,8 +139,10 @@ def test_composed_and_decomposed_twin_names_are_an_error_naming_both(
 
 @pytest.mark.parametrize("kind", ["folder", "image"])
 def test_twin_folders_and_images_are_an_error_too(kind: str, content: Path) -> None:
-    for form, card in (("NFC", "eins"), ("NFD", "zwei")):
-        folder = content / unicodedata.normalize(form, "Übung")
+    for folder, card in (
+        (content / unicodedata.normalize("NFC", "Übung"), "eins"),
+        (content / unicodedata.normalize("NFD", "Übung"), "zwei"),
+    ):
         folder.mkdir()
         if kind == "folder":
             text = f"# Ü\n\n## Frage {card} {{#{card}}}\n\n- a\n"
@@ -162,7 +165,7 @@ def _outside(content: Path) -> Path:
     return secret
 
 
-LINKS_OUT = {
+LINKS_OUT: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "markdown file": ("geheim.md", lambda c: _outside(c) / "geheim.md"),
     "image": ("geheim.png", lambda c: _outside(c) / "geheim.png"),
     "folder": ("privat", _outside),
