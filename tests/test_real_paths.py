@@ -281,6 +281,20 @@ def test_a_checkout_git_refuses_says_so_with_the_safe_directory_command(repo: Re
     assert "git config --global --add safe.directory" in done.stderr
 
 
+def test_a_lock_that_git_ignores_is_named(repo: Repo) -> None:
+    git(repo.root, "rm", "-q", "--cached", "content/kam-anki.lock")
+    (repo.root / ".gitignore").write_text("/build/*\n!/build/kam.apkg\n*.lock\n")
+    repo.commit("ignore the lock")
+    shutil.rmtree(repo.root / "build")
+    fresh = repo.root.parent / "fresh"
+    git(repo.root.parent, "clone", "-q", str(repo.root), str(fresh))
+    shutil.copy(repo.root / "content" / LOCK_NAME, fresh / "content" / LOCK_NAME)
+    repo.root, repo.apkg = fresh, fresh / "build" / "kam.apkg"
+    output = repo.build().output
+    assert "kam-anki.lock: warning: git ignores this file (.gitignore)" in output
+    assert "git add -f content/kam-anki.lock" in output
+
+
 def test_outside_git_nothing_is_said_about_history(content: Path, tmp_path: Path) -> None:
     code, output = build(content, tmp_path / "kam.apkg")
     assert code == 0 and "kam-anki.lock: warning" not in output
@@ -421,6 +435,14 @@ REMOTE_HTML = {
     "input image": ('<input type="image" src="https://t.example/i.png">', "<input src"),
     "table background": ('<table background="http://t.example/b.png"></table>', "background"),
     "file url": ('<img src="file:///etc/hostname">', "file:///etc/hostname"),
+    "inline in text": ('Siehe <img src="https://t.example/i.gif"> hier', "<img src="),
+    # Shown as text anyway (frames, objects, style sheets, links, SVG), but named all the same.
+    "iframe": ('<iframe src="https://t.example/f"></iframe>', '<iframe src="https://t.example/f">'),
+    "object": ('<object data="https://t.example/o"></object>', "<object data="),
+    "embed": ('<embed src="https://t.example/e">', "<embed src="),
+    "link": ('<link rel="stylesheet" href="https://t.example/s.css">', "<link href="),
+    "style sheet": ('<style>@import "https://t.example/s.css";</style>', "<style>…https"),
+    "svg image": ('<svg><image href="https://t.example/s.png"/></svg>', "<image href="),
     # An HTML block's tag left open: the card's template closes it, and it loads.
     "unclosed tag": ('<div>\n<img src="https://t.example/p.gif', "https://t.example/p.gif"),
 }

@@ -52,7 +52,7 @@ def read_lock_history(root: Path, cached: bytes) -> LockHistory:
             "lock's history cannot be read; install git and build again"
         )
     except _GitFailed as exc:
-        if "not a git repository" in str(exc):
+        if "not a git repository (or any" in str(exc) and _checkout_of(root) is None:
             return LockHistory(Issued())  # outside git: the record and the lock count
         return _unread(_advice(str(exc)))
     git_dir, shallow, prefix = [*found.decode("utf-8", "surrogateescape").split("\n"), "", ""][:3]
@@ -66,8 +66,19 @@ def read_lock_history(root: Path, cached: bytes) -> LockHistory:
                 "git fetch --unshallow (in CI: fetch the whole history, e.g. fetch-depth: 0)"
             )
         )
+    # A shallow clone can be deepened below the commits read before: it is read in full
+    # every time (it is short) and nothing is kept.
+    where = f"{git_dir}\n{prefix}{LOCK_NAME}"
     try:
-        cache = _read(root, load_cache(cached, f"{git_dir}\n{prefix}{LOCK_NAME}"))
+        cache = _read(root, load_cache(b"" if shallow == "true" else cached, where))
+        if _run(root, "check-ignore", "-q", LOCK_NAME).returncode == 0:  # (never if tracked)
+            warnings.append(
+                _warning(
+                    "git ignores this file (.gitignore), so its history is never kept: a card "
+                    "that git revert, reset or checkout brings back may not reach learners; "
+                    f"commit it with the content (git add -f {prefix}{LOCK_NAME})"
+                )
+            )
     except (_GitFailed, OSError, subprocess.SubprocessError) as exc:
         return _unread(_advice(str(exc)))
     late = sum(cache.ignored.values())
@@ -79,7 +90,8 @@ def read_lock_history(root: Path, cached: bytes) -> LockHistory:
                 f"have a time after 2100 ({MAX_TIME}), which no lock may hold: passed over"
             )
         )
-    return LockHistory(cache.issued(), tuple(warnings), dump_cache(cache))
+    kept = dump_cache(cache) if shallow != "true" else None
+    return LockHistory(cache.issued(), tuple(warnings), kept)
 
 
 def _read(root: Path, cache: HistoryCache) -> HistoryCache:

@@ -23,7 +23,7 @@ from kam_anki.parse import read_cards
 from kam_anki.render import (
     Answer,
     Blocks,
-    remote_resources,
+    question_remote,
     render_answer,
     render_question,
     render_text,
@@ -97,7 +97,10 @@ class FileChecker:
             for line in answer.raw_html:
                 warn(at(line), "raw HTML is shown as text (allow_html = true in deck.toml)")
         question = render_question(card.question, allow_html=config.allow_html)
-        fetches = [(card.line, fetch) for fetch in remote_resources(question)]
+        fetches = [
+            (card.line, fetch)
+            for fetch in question_remote(card.question, allow_html=config.allow_html)
+        ]
         fetches += [(at(line), fetch) for line, fetch in answer.remote]
         for line, fetch in fetches:
             self.problems.append(

@@ -127,6 +127,7 @@ def _defuse_html(state: StateCore) -> None:
         decoded = unescape(part.content)
         if _DANGEROUS_HTML.search(decoded) or _SCRIPT_URL.search(_BLANKS.sub("", decoded)):
             part.type = "text"
+            part.meta["defused"] = True  # still named if it would load from the network
 
 
 class _Fetches(HTMLParser):
@@ -136,23 +137,43 @@ class _Fetches(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[str] = []
+        self._tag = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._tag == "style":  # a style sheet: @import, url(), image-set()
+            self._check("style", "", [_css_url(m) for m in _CSS_URL.finditer(_css(data))])
+
+    def handle_endtag(self, tag: str) -> None:
+        self._tag = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag = tag
         for name, value in attrs:
             if value is None or (name == "href" and tag in _LINKS):
                 continue
             if name == "style":
-                urls = [next(filter(None, m.groups()), "") for m in _CSS_URL.finditer(_css(value))]
+                urls = [_css_url(m) for m in _CSS_URL.finditer(_css(value))]
             elif name.endswith("srcset"):  # "a.png 1x, b.png 2x"
                 urls = [part.split()[0] for part in value.split(",") if part.split()]
             elif name in _FETCHING:
                 urls = [value]
             else:
                 continue
-            for url in urls:
-                if _NOT_LOCAL.match(_BLANKS.sub("", url)):
-                    shown = f"…{url.strip()}…" if name == "style" else url.strip()
-                    self.found.append(f'<{tag} {name}="{shown}">')
+            self._check(tag, name, urls)
+
+    def _check(self, tag: str, name: str, urls: list[str]) -> None:
+        for url in urls:
+            if _NOT_LOCAL.match(_BLANKS.sub("", url)):
+                if not name:
+                    self.found.append(f"<{tag}>…{url.strip()}…</{tag}>")
+                elif name == "style":
+                    self.found.append(f'<{tag} {name}="…{url.strip()}…">')
+                else:
+                    self.found.append(f'<{tag} {name}="{url.strip()}">')
+
+
+def _css_url(match: re.Match[str]) -> str:
+    return next(filter(None, match.groups()), "")
 
 
 def _css(text: str) -> str:
@@ -178,6 +199,16 @@ def remote_resources(html: str) -> list[str]:
         parser.feed(html + ending)
         parser.close()
         found += [one for one in parser.found if one not in found]
+    return found
+
+
+def _loading(tokens: Sequence[Token]) -> list[Token]:
+    """The raw HTML among ``tokens``, kept or shown as text (:func:`_defuse_html`)."""
+    found = []
+    for token in tokens:
+        for part in token.children or () if token.type == "inline" else (token,):
+            if part.type in ("html_block", "html_inline") or part.meta.get("defused"):
+                found.append(part)
     return found
 
 
@@ -321,7 +352,7 @@ def render_answer(  # noqa: C901
     remote = [
         (line_of(token), fetch)
         for token in tokens
-        for part in _html_tokens([token])
+        for part in _loading([token])
         for fetch in remote_resources(part.content)
     ]
     html = render_tokens(tokens, allow_html=allow_html)
@@ -336,6 +367,17 @@ def render_tokens(tokens: Sequence[Token], *, allow_html: bool = False) -> str:
 
 def render_question(markdown: str, *, allow_html: bool = False) -> str:
     return str(_markdown(allow_html).renderInline(markdown))
+
+
+def question_remote(markdown: str, *, allow_html: bool = False) -> list[str]:
+    """What a question would load from outside the deck (see :func:`remote_resources`):
+    its raw HTML (kept or shown as text) and its Markdown images."""
+    md = _markdown(allow_html)
+    env: dict[str, Any] = {}
+    tokens = md.parseInline(markdown, env)
+    found = [fetch for part in _loading(tokens) for fetch in remote_resources(part.content)]
+    html = str(md.renderer.render(tokens, md.options, env))
+    return found + [fetch for fetch in remote_resources(html) if fetch not in found]
 
 
 def render_text(text: str) -> str:
