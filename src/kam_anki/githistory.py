@@ -70,7 +70,7 @@ def read_lock_history(root: Path, cached: bytes) -> LockHistory:
     # every time (it is short) and nothing is kept.
     where = f"{git_dir}\n{prefix}{LOCK_NAME}"
     try:
-        cache = _read(root, load_cache(b"" if shallow == "true" else cached, where))
+        cache, late = _read(root, load_cache(b"" if shallow == "true" else cached, where))
         if _run(root, "check-ignore", "-q", LOCK_NAME).returncode == 0:  # (never if tracked)
             warnings.append(
                 _warning(
@@ -81,25 +81,25 @@ def read_lock_history(root: Path, cached: bytes) -> LockHistory:
             )
     except (_GitFailed, OSError, subprocess.SubprocessError) as exc:
         return _unread(_advice(str(exc)))
-    late = sum(cache.ignored.values())
-    if late:
-        first = min(commit for commit, count in cache.ignored.items() if count)
+    if late:  # said by the build that reads them (no build ever shipped such a time)
         warnings.append(
             _warning(
-                f"{late} line(s) in the lock's git history (commit {first[:12]} and others) "
-                f"have a time after 2100 ({MAX_TIME}), which no lock may hold: passed over"
+                f"{sum(late.values())} line(s) in the lock's git history (commit(s) "
+                f"{', '.join(c[:12] for c in sorted(late)[:3])}) have a time after 2100 "
+                f"({MAX_TIME}), which no lock may hold: passed over"
             )
         )
     kept = dump_cache(cache) if shallow != "true" else None
     return LockHistory(cache.issued(), tuple(warnings), kept)
 
 
-def _read(root: Path, cache: HistoryCache) -> HistoryCache:
+def _read(root: Path, cache: HistoryCache) -> tuple[HistoryCache, dict[str, int]]:
     """``cache`` brought up to date with the commits made (or reached) since: when HEAD
-    descends from the commit of the last build, only the commits in between are read."""
+    descends from the commit of the last build, only the commits in between are read.
+    Also the lines passed over (times after :data:`MAX_TIME`) per commit read."""
     tip = _run(root, "rev-parse", "-q", "--verify", "HEAD^{commit}").stdout.decode().strip()
     if not tip:  # no commit yet
-        return cache
+        return cache, {}
     since = cache.tip
     onward = bool(since) and (
         since == tip or _run(root, "merge-base", "--is-ancestor", since, tip).returncode == 0
@@ -110,25 +110,29 @@ def _read(root: Path, cache: HistoryCache) -> HistoryCache:
     seen = {*cache.commits, *lineage}
     others = [c for c in _log(root, "--reflog", "--not", tip) if c not in seen]
     blobs = _blobs(root, [*lineage, *others])
-    _take(root, cache, blobs, lineage, lineage=True)
-    _take(root, cache, blobs, others, lineage=False)
+    late = _take(root, cache, blobs, lineage, lineage=True)
+    late.update(_take(root, cache, blobs, others, lineage=False))
     cache.tip = tip
-    return cache
+    return cache, late
 
 
 def _take(
     root: Path, cache: HistoryCache, blobs: dict[str, str], commits: Sequence[str], *, lineage: bool
-) -> None:
+) -> dict[str, int]:
+    """The lock versions of ``commits`` into ``cache``; the lines passed over per blob's
+    first commit."""
     found = Newest()
+    asked = set(commits)
+    first = {blob: commit for commit, blob in reversed(blobs.items()) if commit in asked}
+    late: dict[str, int] = {}
     wanted = list(dict.fromkeys(blobs[c] for c in commits if c in blobs))
     for blob, text in zip(wanted, _contents(root, wanted), strict=True):
         before = found.ignored
         found.read(text)
         if found.ignored > before:
-            for commit in commits:
-                if blobs.get(commit) == blob:
-                    cache.ignored[commit] = found.ignored - before
+            late[first[blob]] = found.ignored - before
     cache.take(found, commits, lineage=lineage)
+    return late
 
 
 def _log(root: Path, *revisions: str) -> list[str]:

@@ -107,7 +107,7 @@ class HistoryCache:
 
     ``commits`` were read into ``cards`` and ``notetype``; ``lineage`` is the newest time of
     each card over the commits ``tip`` descends from (its own included), with whether that
-    version was a tombstone; ``ignored`` counts lines passed over per commit (bad times).
+    version was a tombstone.
     """
 
     where: str  # the repository and the lock's path in it: another one's cache is not used
@@ -116,7 +116,6 @@ class HistoryCache:
     cards: dict[str, Stamp] = field(default_factory=dict)
     notetype: Stamp | None = None
     lineage: dict[str, tuple[int, bool]] = field(default_factory=dict)
-    ignored: dict[str, int] = field(default_factory=dict)
 
     def issued(self) -> Issued:
         live = frozenset(key for key, (_, removed) in self.lineage.items() if not removed)
@@ -147,7 +146,6 @@ def dump_cache(cache: HistoryCache) -> bytes:
         "cards": {key: row(stamp) for key, stamp in sorted(cache.cards.items())},
         "notetype": row(cache.notetype) if cache.notetype is not None else None,
         "lineage": {key: list(value) for key, value in sorted(cache.lineage.items())},
-        "ignored": cache.ignored,
     }
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -170,7 +168,6 @@ def load_cache(raw: bytes, where: str) -> HistoryCache:
             {str(k): make_stamp(*row) for k, row in data["cards"].items()},
             make_stamp(*notetype) if notetype is not None else None,
             lineage,
-            {str(k): int(v) for k, v in data["ignored"].items()},
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return HistoryCache(where)
