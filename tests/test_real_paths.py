@@ -211,6 +211,12 @@ def test_links_that_stay_inside_content_are_followed_and_broken_or_looping_ones_
     assert "/mehr/zurueck: error: a link to " in output and "a loop" in output
 
 
+def test_a_pipe_with_a_markdown_name_is_an_error_not_a_hang(content: Path) -> None:
+    os.mkfifo(content / "rohr.md")
+    code, output = cli("check", "--content", str(content))
+    assert code == 1 and f"{content.as_posix()}/rohr.md: error: not a regular file" in output
+
+
 # 4. History that cannot be read, and history read whatever .gitattributes says ---------
 
 
