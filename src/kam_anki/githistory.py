@@ -160,7 +160,9 @@ def _contents(root: Path, blobs: Sequence[str]) -> Iterator[str]:
     """The text of each blob, one at a time (a long history is never held in memory)."""
     if not blobs:
         return
-    command = ["git", "-C", str(root), "cat-file", "--batch"]
+    # git keeps up to 96 MiB of delta bases by default: a long history of one file would
+    # fill it (the file's versions are deltas of each other); 16 MiB reads as fast.
+    command = ["git", "-C", str(root), "-c", "core.deltaBaseCacheLimit=16m", "cat-file", "--batch"]
     with subprocess.Popen(
         command,
         stdin=subprocess.PIPE,
