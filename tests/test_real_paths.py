@@ -202,6 +202,13 @@ def test_links_that_stay_inside_content_are_followed_and_broken_or_looping_ones_
     assert code == 0, output
     assert "+ neu: Neue Frage" in output and "+ mehr: Mehr" in output
 
+    # `kam-anki ids` writes into the file a link names: the link stays a link.
+    (drafts / "ohne.md").write_text("# Neu\n\n## Ohne Id\n\n- c\n", encoding="utf-8")
+    (content / "ohne.md").symlink_to(Path(".entwuerfe", "ohne.md"))
+    assert cli("ids", "--content", str(content))[0] == 0
+    assert (content / "ohne.md").is_symlink()
+    assert "{#ohne-id}" in (drafts / "ohne.md").read_text(encoding="utf-8")
+
     (content / "weg.md").symlink_to("gibt-es-nicht.md")
     (content / "mehr" / "zurueck").symlink_to(content)
     code, output = build(content, tmp_path / "kam.apkg")
@@ -209,6 +216,12 @@ def test_links_that_stay_inside_content_are_followed_and_broken_or_looping_ones_
     assert f"{content.as_posix()}/weg.md: error: a link to 'gibt-es-nicht.md'" in output
     assert "does not exist" in output
     assert "/mehr/zurueck: error: a link to " in output and "a loop" in output
+
+    (content / "a.md").symlink_to("b.md")
+    (content / "b.md").symlink_to("a.md")
+    code, output = build(content, tmp_path / "kam.apkg")
+    assert code == 1 and "internal error" not in output
+    assert f"{content.as_posix()}/a.md: error: a link to 'b.md'" in output
 
 
 def test_a_pipe_with_a_markdown_name_is_an_error_not_a_hang(content: Path) -> None:

@@ -217,7 +217,8 @@ def add_ids(content_dir: Path) -> Iterator[IdsAdded]:
         bom = _BOM if data.startswith(_BOM) else b""
         text, added = add_ids_to_text(data[len(bom) :].decode("utf-8"), taken, known, allow_html)
         if added:
-            write_atomic(path, bom + text.encode("utf-8"))
+            # A link (inside content/, see files) keeps pointing at the file it names.
+            write_atomic(path.resolve(), bom + text.encode("utf-8"))
             restored = tuple(card_id for card_id in added if card_id in known)
             taken.update(added)
             for card_id in restored:

@@ -116,9 +116,9 @@ def _scan(root: Path) -> tuple[dict[str, Path], list[Diagnostic]]:
                 continue
             path = Path(folder, entry.name)
             name = relative(path, root)
-            real = path.resolve() if entry.is_symlink() else ancestors[-1] / entry.name
             if entry.is_symlink() and not _link_fits(path, name, inside, problem):
                 continue
+            real = path.resolve() if entry.is_symlink() else ancestors[-1] / entry.name
             if entry.is_dir():
                 if real in ancestors:
                     problem(
@@ -161,8 +161,11 @@ def _link_fits(path: Path, name: str, inside: Path, problem: Callable[[Path, str
 def _target(link: Path) -> str:
     """A link's target as written, and where it leads if that differs."""
     written = os.readlink(link)
-    resolved = link.resolve().as_posix()
     shown = repr(printable(written))
+    try:
+        resolved = link.resolve().as_posix()
+    except (OSError, RuntimeError):  # links that lead to each other
+        return f"{shown} (links that lead to each other)"
     return shown if resolved == written else f"{shown} ({printable(resolved)})"
 
 
