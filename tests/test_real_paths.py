@@ -447,6 +447,10 @@ REMOTE_HTML = {
         '<source srcset="https://t.example/b.webp">',
     ),
     "style url": ('<span style="background: url(https://t.example/x)">x</span>', "style"),
+    "style url quoted": (
+        "<span style='background: URL( \"//t.example/x\" )'>x</span>",
+        "//t.example",
+    ),
     "style escaped": ('<span style="background: u\\72l(//t.example/x)">x</span>', "//t.example"),
     "style image-set": (
         "<span style=\"background-image: image-set('https://t.example/x' 1x)\">x</span>",
@@ -505,6 +509,8 @@ def test_html_that_loads_nothing_from_the_network_still_builds(
         '- <a href="https://example.org/">a link is followed only when clicked</a>\n'
         '- <img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">\n'
         '- <span style="color: red">https://example.org in text</span>\n'
+        "- <span style=\"font-family: 'https://example.org'\">a string is text in CSS</span>\n"
+        '- <span title="https://example.org">a title loads nothing</span>\n'
     )
     (content / "netz.md").write_text(card, encoding="utf-8")
     code, output = build(content, tmp_path / "kam.apkg")

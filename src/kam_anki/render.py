@@ -58,10 +58,11 @@ _LINKS = frozenset({"a", "area"})
 _NOT_LOCAL = re.compile(r"^(?:(?!data:)[a-z][a-z0-9+.-]*:|[/\\]{2})", re.IGNORECASE)
 _CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\n\r\f]?|(.))", re.DOTALL)
 _CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.DOTALL)
-# What CSS loads: url(…), src(…), and strings (image-set("…"), @import "…").
-_CSS_URL = re.compile(
-    r"""(?:url|src)\(\s*(?:"([^"]*)"|'([^']*)'|([^)]*))|"([^"]*)"|'([^']*)'""", re.IGNORECASE
-)
+# What CSS loads: url(…), src(…), and strings where a string is a URL (image-set("…"),
+# @import "…"); elsewhere a string is text (content: "https://…" loads nothing).
+_CSS_URL = re.compile(r"""(?:url|src)\(\s*(?:"([^"]*)"|'([^']*)'|([^)]*))""", re.IGNORECASE)
+_CSS_STRING = re.compile(r"""(?:"([^"]*)"|'([^']*)')""")
+_CSS_STRING_URLS = re.compile(r"image-set|image\(|cross-fade|@import", re.IGNORECASE)
 
 # (src as written, 1-based line in the answer) -> the src to put into the field
 ImageResolver = Callable[[str, int], str]
@@ -141,7 +142,7 @@ class _Fetches(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self._tag == "style":  # a style sheet: @import, url(), image-set()
-            self._check("style", "", [_css_url(m) for m in _CSS_URL.finditer(_css(data))])
+            self._check("style", "", _css_urls(data))
 
     def handle_endtag(self, tag: str) -> None:
         self._tag = ""
@@ -152,7 +153,7 @@ class _Fetches(HTMLParser):
             if value is None or (name == "href" and tag in _LINKS):
                 continue
             if name == "style":
-                urls = [_css_url(m) for m in _CSS_URL.finditer(_css(value))]
+                urls = _css_urls(value)
             elif name.endswith("srcset"):  # "a.png 1x, b.png 2x"
                 urls = [part.split()[0] for part in value.split(",") if part.split()]
             elif name in _FETCHING:
@@ -172,8 +173,12 @@ class _Fetches(HTMLParser):
                     self.found.append(f'<{tag} {name}="{url.strip()}">')
 
 
-def _css_url(match: re.Match[str]) -> str:
-    return next(filter(None, match.groups()), "")
+def _css_urls(text: str) -> list[str]:
+    css = _css(text)
+    found = list(_CSS_URL.finditer(css))
+    if _CSS_STRING_URLS.search(css):
+        found += _CSS_STRING.finditer(css)
+    return [next(filter(None, match.groups()), "") for match in found]
 
 
 def _css(text: str) -> str:
