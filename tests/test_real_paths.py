@@ -83,12 +83,18 @@ def test_a_deck_tag_that_the_removed_card_search_would_find_is_refused(
     assert "select every note" in output
 
 
+@pytest.mark.parametrize(
+    ("name", "lure"),
+    [('"K_M*"', "KxMyz"), ('"Kurs \\"A\\" (neu)"', "Kurs"), ('"C:\\\\Kurs"', "C:")],
+)
 def test_the_printed_search_selects_the_removed_cards_only_in_anki(
-    content: Path, tmp_path: Path
+    name: str, lure: str, content: Path, tmp_path: Path
 ) -> None:
     """Tags next to the removed cards' tag (a parent, look-alikes) and a deck name with
-    Anki's wildcards: deleting what the printed search finds deletes the tombstone alone."""
-    set_deck(content, tags='["kam", "KAM", "kam::entfernt_x", "kam::entfernt-alt"]', name='"K_M*"')
+    Anki's wildcards, quotes or a backslash: deleting what the printed search finds deletes
+    the tombstone alone, not even a learner's own note with that tag in a deck the name
+    would match unescaped."""
+    set_deck(content, tags='["kam", "KAM", "kam::entfernt_x", "kam::entfernt-alt"]', name=name)
     out = tmp_path / "kam.apkg"
     assert build(content, out)[0] == 0
     col = open_collection(tmp_path / "desktop.anki2")
@@ -98,7 +104,7 @@ def test_the_printed_search_selects_the_removed_cards_only_in_anki(
     own = col.new_note(basic)
     own["Front"] = "mine"
     own.tags = ["kam::entfernt"]
-    col.add_note(own, col.decks.id("KxMyz"))
+    col.add_note(own, col.decks.id(lure))
     before = set(col.find_notes(""))
     remove_card(content)
     code, output = build(content, out)
