@@ -39,23 +39,10 @@ class _GitFailed(Exception):
 def read_lock_history(root: Path, cached: bytes) -> LockHistory:
     """Every committed version of ``root``'s lock file, merged; ``cached`` is what an
     earlier build kept (:func:`kam_anki.history.dump_cache`), or empty."""
-    try:
-        found = _git(
-            root, "rev-parse", "--absolute-git-dir", "--is-shallow-repository", "--show-prefix"
-        )
-    except FileNotFoundError:
-        checkout = _checkout_of(root)
-        if checkout is None:
-            return LockHistory(Issued())
-        return _unread(
-            f"{checkout} is a git checkout, but git is not installed (not on PATH): the "
-            "lock's history cannot be read; install git and build again"
-        )
-    except _GitFailed as exc:
-        if "not a git repository (or any" in str(exc) and _checkout_of(root) is None:
-            return LockHistory(Issued())  # outside git: the record and the lock count
-        return _unread(_advice(str(exc)))
-    git_dir, shallow, prefix = [*found.decode("utf-8", "surrogateescape").split("\n"), "", ""][:3]
+    where = _repository(root)
+    if isinstance(where, LockHistory):
+        return where
+    git_dir, shallow, prefix, tip = where
     warnings = []
     if shallow == "true":
         warnings.append(
@@ -68,10 +55,11 @@ def read_lock_history(root: Path, cached: bytes) -> LockHistory:
         )
     # A shallow clone can be deepened below the commits read before: it is read in full
     # every time (it is short) and nothing is kept.
-    where = f"{git_dir}\n{prefix}{LOCK_NAME}"
+    cache = load_cache(b"" if shallow == "true" else cached, f"{git_dir}\n{prefix}{LOCK_NAME}")
     try:
-        cache, late = _read(root, load_cache(b"" if shallow == "true" else cached, where))
-        if _run(root, "check-ignore", "-q", LOCK_NAME).returncode == 0:  # (never if tracked)
+        tracked, late = _read(root, cache, tip)
+        ignored = not tracked and (root / LOCK_NAME).exists()
+        if ignored and _run(root, "check-ignore", "-q", LOCK_NAME).returncode == 0:
             warnings.append(
                 _warning(
                     "git ignores this file (.gitignore), so its history is never kept: a card "
@@ -93,13 +81,41 @@ def read_lock_history(root: Path, cached: bytes) -> LockHistory:
     return LockHistory(cache.issued(), tuple(warnings), kept)
 
 
-def _read(root: Path, cache: HistoryCache) -> tuple[HistoryCache, dict[str, int]]:
+def _repository(root: Path) -> tuple[str, str, str, str] | LockHistory:
+    """The git folder, whether the clone is shallow, where ``root`` is in the checkout and
+    HEAD's commit ("" before the first); or the history to use when git cannot say."""
+    asked = ("rev-parse", "--absolute-git-dir", "--is-shallow-repository", "--show-prefix")
+    try:
+        done = _run(root, *asked, "HEAD^{commit}")
+    except FileNotFoundError:
+        checkout = _checkout_of(root)
+        if checkout is None:
+            return LockHistory(Issued())
+        return _unread(
+            f"{checkout} is a git checkout, but git is not installed (not on PATH): the "
+            "lock's history cannot be read; install git and build again"
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return _unread(_advice(str(exc)))
+    lines = done.stdout.decode("utf-8", "surrogateescape").split("\n")
+    complaint = done.stderr.decode("utf-8", "replace")
+    if done.returncode and "unknown revision" in complaint and len(lines) >= 3:
+        lines[3:] = [""]  # no commit yet
+    elif done.returncode:
+        if "not a git repository (or any" in complaint and _checkout_of(root) is None:
+            return LockHistory(Issued())  # outside git: the record and the lock count
+        return _unread(_advice(complaint.strip() or "git rev-parse failed"))
+    git_dir, shallow, prefix, tip = [*lines, "", "", "", ""][:4]
+    return git_dir, shallow, prefix, tip
+
+
+def _read(root: Path, cache: HistoryCache, tip: str) -> tuple[bool, dict[str, int]]:
     """``cache`` brought up to date with the commits made (or reached) since: when HEAD
-    descends from the commit of the last build, only the commits in between are read.
-    Also the lines passed over (times after :data:`MAX_TIME`) per commit read."""
-    tip = _run(root, "rev-parse", "-q", "--verify", "HEAD^{commit}").stdout.decode().strip()
+    (``tip``) descends from the commit of the last build, only the commits in between are
+    read. Returns whether the lock is in git's index (tracked), and the lines passed over
+    (times after :data:`MAX_TIME`) by the commit they were first read in."""
     if not tip:  # no commit yet
-        return cache, {}
+        return any(True for _ in _versions(root, [""])), {}
     since = cache.tip
     onward = bool(since) and (
         since == tip or _run(root, "merge-base", "--is-ancestor", since, tip).returncode == 0
@@ -109,30 +125,27 @@ def _read(root: Path, cache: HistoryCache) -> tuple[HistoryCache, dict[str, int]
     lineage = [] if since == tip else _log(root, tip, *(("--not", since) if onward else ()))
     seen = {*cache.commits, *lineage}
     others = [c for c in _log(root, "--reflog", "--not", tip) if c not in seen]
-    blobs = _blobs(root, [*lineage, *others])
-    late = _take(root, cache, blobs, lineage, lineage=True)
-    late.update(_take(root, cache, blobs, others, lineage=False))
-    cache.tip = tip
-    return cache, late
-
-
-def _take(
-    root: Path, cache: HistoryCache, blobs: dict[str, str], commits: Sequence[str], *, lineage: bool
-) -> dict[str, int]:
-    """The lock versions of ``commits`` into ``cache``; the lines passed over per blob's
-    first commit."""
-    found = Newest()
-    asked = set(commits)
-    first = {blob: commit for commit, blob in reversed(blobs.items()) if commit in asked}
+    in_lineage = set(lineage)
+    found = {True: Newest(), False: Newest()}
+    read: set[tuple[str, bool]] = set()
     late: dict[str, int] = {}
-    wanted = list(dict.fromkeys(blobs[c] for c in commits if c in blobs))
-    for blob, text in zip(wanted, _contents(root, wanted), strict=True):
-        before = found.ignored
-        found.read(text)
-        if found.ignored > before:
-            late[first[blob]] = found.ignored - before
-    cache.take(found, commits, lineage=lineage)
-    return late
+    tracked = False
+    for commit, blob, text in _versions(root, ["", *lineage, *others]):
+        if not commit:
+            tracked = True  # the index has it
+            continue
+        newest = found[commit in in_lineage]
+        if (blob, commit in in_lineage) in read:
+            continue  # the same version again (a revert): read once
+        read.add((blob, commit in in_lineage))
+        before = newest.ignored
+        newest.read(text)
+        if newest.ignored > before:
+            late[commit] = newest.ignored - before
+    cache.take(found[True], lineage, lineage=True)
+    cache.take(found[False], others, lineage=False)
+    cache.tip = tip
+    return tracked, late
 
 
 def _log(root: Path, *revisions: str) -> list[str]:
@@ -142,24 +155,11 @@ def _log(root: Path, *revisions: str) -> list[str]:
     return out.decode("ascii").split()
 
 
-def _blobs(root: Path, commits: Sequence[str]) -> dict[str, str]:
-    """The lock's blob in each commit (a commit that deleted it has none)."""
-    if not commits:
-        return {}
-    asked = "".join(f"{commit}:./{LOCK_NAME}\n" for commit in commits).encode("ascii")
-    out = _git(root, "cat-file", "--batch-check=%(objectname) %(objecttype)", stdin=asked)
-    found = {}
-    for commit, line in zip(commits, out.decode("ascii", "replace").splitlines(), strict=False):
-        name, _, kind = line.partition(" ")
-        if kind == "blob":
-            found[commit] = name
-    return found
-
-
-def _contents(root: Path, blobs: Sequence[str]) -> Iterator[str]:
-    """The text of each blob, one at a time (a long history is never held in memory)."""
-    if not blobs:
-        return
+def _versions(root: Path, commits: Sequence[str]) -> Iterator[tuple[str, str, str]]:
+    """The lock as each commit holds it (``""``: as git's index holds it), as stored (no
+    diff, no attributes), with its blob id: ``(commit, blob, text)`` for those that have
+    it. One git process, read one version at a time as it answers: a long history is never
+    held in memory."""
     # git keeps up to 96 MiB of delta bases by default: a long history of one file would
     # fill it (the file's versions are deltas of each other); 16 MiB reads as fast.
     command = ["git", "-C", str(root), "-c", "core.deltaBaseCacheLimit=16m", "cat-file", "--batch"]
@@ -175,16 +175,19 @@ def _contents(root: Path, blobs: Sequence[str]) -> Iterator[str]:
 
         def ask() -> None:  # in a thread: git answers while it is still being asked
             with stdin:
-                stdin.write("".join(f"{blob}\n" for blob in blobs).encode("ascii"))
+                stdin.write("".join(f"{c}:./{LOCK_NAME}\n" for c in commits).encode("ascii"))
 
         asking = threading.Thread(target=ask, daemon=True)
         asking.start()
-        for _ in blobs:
+        for commit in commits:
             header = git.stdout.readline().split()
-            if len(header) != 3:
+            if not header:
                 raise _GitFailed("git cat-file gave no answer")
+            if len(header) != 3:
+                continue  # "missing": this commit deleted the lock (or the index lacks it)
             data = git.stdout.read(int(header[2]) + 1)[:-1]
-            yield data.decode("utf-8", "replace")
+            if header[1] == b"blob":
+                yield commit, header[0].decode("ascii"), data.decode("utf-8", "replace")
         asking.join()
 
 
