@@ -341,7 +341,7 @@ def test_the_history_cache_gives_what_reading_all_history_gives(repo: Repo) -> N
         saved = cache.read_bytes()
         cache.unlink()
         cold = read_issued(content, record, repo.root / "build")
-        assert warm.issued == cold.issued and warm.history_cache == cold.history_cache
+        assert warm.issued == cold.issued and warm.history == cold.history
         cache.write_bytes(saved)
 
     for number in range(3):
@@ -383,6 +383,10 @@ def test_a_cache_of_another_checkout_or_a_broken_one_is_not_used(repo: Repo) -> 
         assert "0 changed" in result.output
     cache.write_bytes(good.replace(b"Erfolgsmessung", b"Erfolgsmessung und Review", 1))
     assert "0 changed" in repo.build("--dry-run").output
+    cache.unlink()  # a dry run and a check write nothing, the cache neither
+    assert "0 changed" in repo.build("--dry-run").output
+    assert cli("check", "--content", str(repo.root / "content"), "-o", str(repo.apkg))[0] == 0
+    assert not cache.exists()
 
 
 # 6. Absurd times from the record or git never make a lock the next build refuses --------

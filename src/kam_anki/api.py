@@ -38,7 +38,7 @@ from kam_anki.files import (
     read_record,
     relative,
 )
-from kam_anki.history import ISSUED_NAME, extended_record
+from kam_anki.history import ISSUED_NAME, dump_cache, extended_record
 from kam_anki.ids import add_ids as add_ids_to_text
 from kam_anki.model import Assets, DeckConfig, Note, SourceFile
 from kam_anki.notetype import NoteType, default_notetype
@@ -145,8 +145,9 @@ def write(project: Project, *, forget_removed: bool = False, keep_notes: bool = 
             stage_in=folder,
         )
         cache.keep_only(result.cache_keys)
-        if shipped.history_cache is not None:  # what git said, for the next build to go on
-            write_atomic(folder / CACHE_DIR / HISTORY_CACHE, shipped.history_cache, durable=False)
+        if shipped.history is not None:  # what git said, for the next build to go on
+            history = dump_cache(shipped.history)
+            write_atomic(folder / CACHE_DIR / HISTORY_CACHE, history, durable=False)
     with output.open("rb") as written:
         digest = hashlib.file_digest(written, "sha256").hexdigest()
     return Outcome(result, tuple(notes), digest)

@@ -15,7 +15,7 @@ from kam_anki.characters import decode
 from kam_anki.config import parse_config
 from kam_anki.errors import ContentError, Diagnostic, PathError, printable
 from kam_anki.githistory import read_lock_history
-from kam_anki.history import ISSUED_NAME, load_issued
+from kam_anki.history import ISSUED_NAME, HistoryCache, load_issued
 from kam_anki.media import is_image
 from kam_anki.model import Assets, DeckConfig, SourceFile
 from kam_anki.state import LOCK_NAME, Issued, State, load_state, merge_issued
@@ -243,7 +243,7 @@ class Shipped:
 
     issued: Issued
     warnings: tuple[Diagnostic, ...] = ()
-    history_cache: bytes | None = None
+    history: HistoryCache | None = None  # to keep for the next build (dump_cache)
 
 
 def read_issued(root: Path, record: bytes, output_dir: Path | None = None) -> Shipped:

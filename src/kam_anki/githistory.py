@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kam_anki.errors import Diagnostic
-from kam_anki.history import HistoryCache, Newest, dump_cache, load_cache
+from kam_anki.history import HistoryCache, Newest, load_cache
 from kam_anki.state import LOCK_NAME, MAX_TIME, Issued
 
 _TIMEOUT = 300  # seconds for one git command; a larger history is read over several builds
@@ -29,7 +29,7 @@ _ENV = {"LC_ALL": "C", "LANGUAGE": "", "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_
 class LockHistory:
     issued: Issued
     warnings: tuple[Diagnostic, ...] = ()
-    cache: bytes | None = None  # to keep beside the output for the next build (None: no git)
+    cache: HistoryCache | None = None  # to keep beside the output for the next build
 
 
 class _GitFailed(Exception):
@@ -77,8 +77,7 @@ def read_lock_history(root: Path, cached: bytes) -> LockHistory:
                 f"({MAX_TIME}), which no lock may hold: passed over"
             )
         )
-    kept = dump_cache(cache) if shallow != "true" else None
-    return LockHistory(cache.issued(), tuple(warnings), kept)
+    return LockHistory(cache.issued(), tuple(warnings), cache if shallow != "true" else None)
 
 
 def _repository(root: Path) -> tuple[str, str, str, str] | LockHistory:
