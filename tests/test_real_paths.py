@@ -320,6 +320,14 @@ def test_a_lock_that_git_ignores_is_named(repo: Repo) -> None:
     assert "git add -f content/kam-anki.lock" in output
 
 
+def test_a_broken_checkout_is_named_not_taken_for_no_git(content: Path, tmp_path: Path) -> None:
+    (tmp_path / ".git").write_text("gitdir: /nowhere/worktree\n")  # a moved worktree
+    code, output = build(content, tmp_path / "kam.apkg", "--dry-run")
+    assert code == 0
+    assert "kam-anki.lock: warning: git cannot read the lock's history" in output
+    assert "/nowhere/worktree" in output
+
+
 def test_outside_git_nothing_is_said_about_history(content: Path, tmp_path: Path) -> None:
     code, output = build(content, tmp_path / "kam.apkg")
     assert code == 0 and "kam-anki.lock: warning" not in output
