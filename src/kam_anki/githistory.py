@@ -9,6 +9,7 @@ git refuses), the build says so and what to do.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import threading
@@ -173,7 +174,7 @@ def _versions(root: Path, commits: Sequence[str]) -> Iterator[tuple[str, str, st
         stdin = git.stdin
 
         def ask() -> None:  # in a thread: git answers while it is still being asked
-            with stdin:
+            with contextlib.suppress(OSError), stdin:  # git gone: the reading side says so
                 stdin.write("".join(f"{c}:./{LOCK_NAME}\n" for c in commits).encode("ascii"))
 
         asking = threading.Thread(target=ask, daemon=True)
