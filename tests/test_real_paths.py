@@ -349,7 +349,14 @@ def test_the_history_cache_gives_what_reading_all_history_gives(repo: Repo) -> N
         saved = cache.read_bytes()
         cache.unlink()
         cold = read_issued(content, record, repo.root / "build")
-        assert warm.issued == cold.issued and warm.history == cold.history
+        assert warm.issued == cold.issued
+        assert warm.history is not None and cold.history is not None
+        assert (warm.history.cards, warm.history.commits) == (
+            cold.history.cards,
+            cold.history.commits,
+        )
+        ((tip, lineage),) = cold.history.lineages.items()
+        assert next(iter(warm.history.lineages.items())) == (tip, lineage)
         cache.write_bytes(saved)
 
     for number in range(3):
@@ -377,6 +384,24 @@ def test_the_history_cache_gives_what_reading_all_history_gives(repo: Repo) -> N
             git(repo.root, "checkout", "--theirs", "--", path)
     repo.commit("merge")
     repo.build()
+    same()
+    # Back and forth between branches: each goes on from its own line of history.
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-q", "--allow-empty", "-m", "built")
+    git(repo.root, "checkout", "-q", "-b", "later", "side")
+    repo.edit("Seitenweg", "Spaeter")
+    repo.build()
+    repo.commit("later")
+    same()
+    git(repo.root, "checkout", "-q", "main")
+    repo.build()
+    same()
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-q", "--allow-empty", "-m", "built")
+    git(repo.root, "checkout", "-q", "later")
+    repo.edit("Spaeter", "Noch spaeter")
+    repo.build()
+    repo.commit("even later")
     same()
 
 

@@ -78,7 +78,7 @@ def read_lock_history(root: Path, cached: bytes) -> LockHistory:
                 f"({MAX_TIME}), which no lock may hold: passed over"
             )
         )
-    return LockHistory(cache.issued(), tuple(warnings), cache if shallow != "true" else None)
+    return LockHistory(cache.issued(tip), tuple(warnings), cache if shallow != "true" else None)
 
 
 def _repository(root: Path) -> tuple[str, str, str, str] | LockHistory:
@@ -111,18 +111,14 @@ def _repository(root: Path) -> tuple[str, str, str, str] | LockHistory:
 
 def _read(root: Path, cache: HistoryCache, tip: str) -> tuple[bool, dict[str, int]]:
     """``cache`` brought up to date with the commits made (or reached) since: when HEAD
-    (``tip``) descends from the commit of the last build, only the commits in between are
-    read. Returns whether the lock is in git's index (tracked), and the lines passed over
-    (times after :data:`MAX_TIME`) by the commit they were first read in."""
+    (``tip``) descends from a commit HEAD was at in a recent build, only the commits in
+    between are read. Returns whether the lock is in git's index (tracked), and the lines
+    passed over (times after :data:`MAX_TIME`) by the commit they were first read in."""
     if not tip:  # no commit yet
         return any(True for _ in _versions(root, [""])), {}
-    since = cache.tip
-    onward = bool(since) and (
-        since == tip or _run(root, "merge-base", "--is-ancestor", since, tip).returncode == 0
-    )
-    if not onward:  # HEAD moved back or elsewhere: its lineage is read again
-        cache.lineage.clear()
-    lineage = [] if since == tip else _log(root, tip, *(("--not", since) if onward else ()))
+    since = next((t for t in cache.lineages if t == tip or _descends(root, tip, t)), "")
+    lineage = [] if since == tip else _log(root, tip, *(("--not", since) if since else ()))
+    kept = dict(cache.lineages.get(since, {}))  # a copy: the old one stays its commit's
     seen = {*cache.commits, *lineage}
     others = [c for c in _log(root, "--reflog", "--not", tip) if c not in seen]
     in_lineage = set(lineage)
@@ -142,10 +138,14 @@ def _read(root: Path, cache: HistoryCache, tip: str) -> tuple[bool, dict[str, in
         newest.read(text)
         if newest.ignored > before:
             late[commit] = newest.ignored - before
-    cache.take(found[True], lineage, lineage=True)
-    cache.take(found[False], others, lineage=False)
-    cache.tip = tip
+    cache.take(found[True], lineage, kept)
+    cache.take(found[False], others)
+    cache.keep(tip, kept)
     return tracked, late
+
+
+def _descends(root: Path, commit: str, ancestor: str) -> bool:
+    return _run(root, "merge-base", "--is-ancestor", ancestor, commit).returncode == 0
 
 
 def _log(root: Path, *revisions: str) -> list[str]:

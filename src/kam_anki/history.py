@@ -33,7 +33,11 @@ ISSUED_NAME = ".kam-anki-issued.jsonl"
 _CARD_LINE = '  "'
 _NOTETYPE_LINE = ' "notetype": '
 _MOD = '"mod": '
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
+_LINEAGES = 4  # lines of history kept: where HEAD is and the last few it was (branches)
+# Per card id: the newest time over a line of history, and whether that version was a
+# tombstone.
+Lineage = dict[str, tuple[int, bool]]
 
 
 @dataclass
@@ -105,33 +109,40 @@ class HistoryCache:
     """What earlier builds read from the lock's git history, so that a build reads only the
     commits made since (kept beside the output; safe to delete).
 
-    ``commits`` were read into ``cards`` and ``notetype``; ``lineage`` is the newest time of
-    each card over the commits ``tip`` descends from (its own included), with whether that
-    version was a tombstone.
+    ``commits`` were read into ``cards`` and ``notetype``; ``lineages`` hold, for the commit
+    HEAD was at in the last few builds (the latest first), the :data:`Lineage` over the
+    commits it descends from (its own included): a build whose HEAD descends from one of
+    them reads only the commits in between, also after switching branches.
     """
 
     where: str  # the repository and the lock's path in it: another one's cache is not used
-    tip: str = ""
     commits: set[str] = field(default_factory=set)
     cards: dict[str, Stamp] = field(default_factory=dict)
     notetype: Stamp | None = None
-    lineage: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    lineages: dict[str, Lineage] = field(default_factory=dict)
 
-    def issued(self) -> Issued:
-        live = frozenset(key for key, (_, removed) in self.lineage.items() if not removed)
+    def issued(self, tip: str) -> Issued:
+        lineage = self.lineages.get(tip, {})
+        live = frozenset(key for key, (_, removed) in lineage.items() if not removed)
         return Issued(self.cards, self.notetype, live)
 
-    def take(self, found: Newest, commits: Iterable[str], *, lineage: bool) -> None:
-        """Lock versions newer than all read before (``found``), of ``commits``."""
+    def take(self, found: Newest, commits: Iterable[str], lineage: Lineage | None = None) -> None:
+        """Lock versions newer than all read before (``found``), of ``commits``; into
+        ``lineage`` too if they are of that line of history (its newer commits)."""
         self.commits.update(commits)
         merged = merge_issued([Issued(self.cards, self.notetype), Issued(found.cards)])
         self.cards = dict(merged.cards)
         self.notetype = newest(self.notetype, found.notetype)
-        if lineage:  # the newer commits win a tie
+        if lineage is not None:  # the newer commits win a tie
             for key, stamp in found.cards.items():
-                before = self.lineage.get(key)
+                before = lineage.get(key)
                 if before is None or stamp.mod >= before[0]:
-                    self.lineage[key] = (stamp.mod, stamp.digest == REMOVED)
+                    lineage[key] = (stamp.mod, stamp.digest == REMOVED)
+
+    def keep(self, tip: str, lineage: Lineage) -> None:
+        """``lineage`` as the one of ``tip``, HEAD now: the first; the oldest goes."""
+        others = [(t, kept) for t, kept in self.lineages.items() if t != tip]
+        self.lineages = dict([(tip, lineage), *others][:_LINEAGES])
 
 
 def dump_cache(cache: HistoryCache) -> bytes:
@@ -141,11 +152,13 @@ def dump_cache(cache: HistoryCache) -> bytes:
     data = {
         "format": _CACHE_FORMAT,
         "where": cache.where,
-        "tip": cache.tip,
         "commits": sorted(cache.commits),
         "cards": {key: row(stamp) for key, stamp in sorted(cache.cards.items())},
         "notetype": row(cache.notetype) if cache.notetype is not None else None,
-        "lineage": {key: list(value) for key, value in sorted(cache.lineage.items())},
+        "lineages": [
+            [tip, {key: list(value) for key, value in sorted(lineage.items())}]
+            for tip, lineage in cache.lineages.items()
+        ],
     }
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -158,16 +171,19 @@ def load_cache(raw: bytes, where: str) -> HistoryCache:
         if data["format"] != _CACHE_FORMAT or data["where"] != where:
             return HistoryCache(where)
         notetype = data["notetype"]
-        lineage = {str(k): (int(mod), bool(gone)) for k, (mod, gone) in data["lineage"].items()}
-        if not all(valid_time(mod) for mod, _ in lineage.values()):
+        lineages = {
+            str(tip): {str(k): (int(mod), bool(gone)) for k, (mod, gone) in lineage.items()}
+            for tip, lineage in data["lineages"]
+        }
+        mods = (mod for lineage in lineages.values() for mod, _ in lineage.values())
+        if not all(valid_time(mod) for mod in mods):
             return HistoryCache(where)
         return HistoryCache(
             where,
-            str(data["tip"]),
             {str(commit) for commit in data["commits"]},
             {str(k): make_stamp(*row) for k, row in data["cards"].items()},
             make_stamp(*notetype) if notetype is not None else None,
-            lineage,
+            lineages,
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return HistoryCache(where)
