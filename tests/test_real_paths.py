@@ -336,73 +336,64 @@ def test_outside_git_nothing_is_said_about_history(content: Path, tmp_path: Path
 # 5. The history cache: a build reads only what is new, and gets what a full read gets ---
 
 
-def test_the_history_cache_gives_what_reading_all_history_gives(repo: Repo) -> None:
-    """Through edits, a revert, a branch, a reset back and a merge: after every step the
-    read that goes on from the cache equals a read from nothing."""
+def _same_warm_and_cold(repo: Repo) -> None:
+    """The read that goes on from the cache equals a read from nothing."""
     cache = repo.root / "build" / CACHE_DIR / HISTORY_CACHE
-    content = repo.root / "content"
+    content, output = repo.root / "content", repo.root / "build"
+    record = (output / ISSUED_NAME).read_bytes()
+    assert cache.is_file()
+    warm = read_issued(content, record, output)
+    saved = cache.read_bytes()
+    cache.unlink()
+    cold = read_issued(content, record, output)
+    cache.write_bytes(saved)
+    assert warm.issued == cold.issued
+    assert warm.history is not None and cold.history is not None
+    assert (warm.history.cards, warm.history.commits) == (
+        cold.history.cards,
+        cold.history.commits,
+    )
+    ((tip, lineage),) = cold.history.lineages.items()
+    assert next(iter(warm.history.lineages.items())) == (tip, lineage)
 
-    def same() -> None:
-        record = (repo.root / "build" / ISSUED_NAME).read_bytes()
-        assert cache.is_file()
-        warm = read_issued(content, record, repo.root / "build")
-        saved = cache.read_bytes()
-        cache.unlink()
-        cold = read_issued(content, record, repo.root / "build")
-        assert warm.issued == cold.issued
-        assert warm.history is not None and cold.history is not None
-        assert (warm.history.cards, warm.history.commits) == (
-            cold.history.cards,
-            cold.history.commits,
-        )
-        ((tip, lineage),) = cold.history.lineages.items()
-        assert next(iter(warm.history.lineages.items())) == (tip, lineage)
-        cache.write_bytes(saved)
 
-    for number in range(3):
-        repo.edit(ORIGINAL if number == 0 else f"Review {number - 1}", f"Review {number}")
-        repo.build()
-        repo.commit(f"edit {number}")
-        same()
-    git(repo.root, "revert", "--no-edit", "HEAD")
-    repo.build()
-    same()
-    git(repo.root, "checkout", "-q", "-b", "side", "HEAD~2")
-    repo.edit("Review 1", "Seitenweg")
-    repo.build()
-    repo.commit("side")
-    same()
-    git(repo.root, "checkout", "-q", "main")
-    git(repo.root, "reset", "-q", "--hard", "HEAD~1")
-    repo.build()
-    same()
+def _built(repo: Repo, *git_args: str, edit: tuple[str, str] | None = None) -> str:
+    """Run ``git git_args``, edit, build and commit (if nothing changed, too); compare.
+    Returns what the build said."""
+    if git_args:
+        git(repo.root, *git_args)
+    if edit is not None:
+        repo.edit(*edit)
+    output = repo.build().output
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-q", "--allow-empty", "-m", "built")
+    _same_warm_and_cold(repo)
+    return output
+
+
+def test_the_history_cache_gives_what_reading_all_history_gives(repo: Repo) -> None:
+    """Through edits, a revert, a branch, a reset back, a merge and switching branches back
+    and forth: after every step the cache gives what reading all history gives."""
+    _built(repo, edit=(ORIGINAL, "- Review 0\n"))
+    _built(repo, edit=("- Review 0\n", "- Review 1\n"))
+    _built(repo, edit=("- Review 1\n", "- Review 2\n"))
+    _built(repo, "revert", "--no-edit", "HEAD")
+    _built(repo, "checkout", "-q", "-b", "side", "HEAD~3", edit=("- Review 1\n", "- Seite\n"))
+    _built(repo, "checkout", "-q", "main")
+    _built(repo, "reset", "-q", "--hard", "HEAD~2")
     merge = subprocess.run(
         ["git", "-C", str(repo.root), "merge", "-q", "side"], capture_output=True, check=False
     )
     if merge.returncode:
         for path in (CHAPTER, "content/kam-anki.lock"):
             git(repo.root, "checkout", "--theirs", "--", path)
-    repo.commit("merge")
-    repo.build()
-    same()
-    # Back and forth between branches: each goes on from its own line of history.
-    git(repo.root, "add", "-A")
-    git(repo.root, "commit", "-q", "--allow-empty", "-m", "built")
-    git(repo.root, "checkout", "-q", "-b", "later", "side")
-    repo.edit("Seitenweg", "Spaeter")
-    repo.build()
-    repo.commit("later")
-    same()
-    git(repo.root, "checkout", "-q", "main")
-    repo.build()
-    same()
-    git(repo.root, "add", "-A")
-    git(repo.root, "commit", "-q", "--allow-empty", "-m", "built")
-    git(repo.root, "checkout", "-q", "later")
-    repo.edit("Spaeter", "Noch spaeter")
-    repo.build()
-    repo.commit("even later")
-    same()
+    _built(repo)
+    # A card only a branch has: on main it is no card of this line of history to remove.
+    new_card = "- Seite\n\n## Neue Karte {#neue-karte}\n\n- neu\n"
+    _built(repo, "checkout", "-q", "-b", "later", "side", edit=("- Seite\n", new_card))
+    _built(repo)  # a build where HEAD has the card
+    assert "removed card" not in _built(repo, "checkout", "-q", "main")
+    _built(repo, "checkout", "-q", "later", edit=("- neu\n", "- neu und mehr\n"))
 
 
 def test_a_cache_of_another_checkout_or_a_broken_one_is_not_used(repo: Repo) -> None:
