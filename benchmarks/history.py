@@ -8,8 +8,9 @@ Cases (each run its own process under ``peak.py``; medians):
 
 - **one commit**: the content committed once (the baseline: git is asked, nothing to read);
 - **outside git**: the same content in a plain folder;
-- **history, daily**: the 1,000-commit checkout after a build kept its cache of what it
-  read and one more commit was made since (a repository that builds daily);
+- **history, daily**: the 1,000-commit checkout whose last four commits each followed a
+  build that kept its cache of what it read (a repository that builds daily): the measured
+  build reads one commit;
 - **history, first read**: a clone of it without that cache (a fresh clone's first build).
 
 Every case has its file cache of rendered cards (a build ran before): only the history
@@ -40,6 +41,7 @@ from kam_anki.state import LOCK_NAME, Stamp, dump_state, load_state
 HERE = Path(__file__).resolve().parent
 PEAK = HERE / "peak.py"
 EPOCH = 1_700_000_000
+DAILY = 4  # the last commits, each made after a build
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "B",
     "GIT_AUTHOR_EMAIL": "b@example.org",
@@ -129,11 +131,13 @@ def main() -> None:
         git(long, "init", "-q", "-b", "main")
         git(long, "add", "-A")
         git(long, "commit", "-q", "-m", "content")
-        history(long, lock, args.commits - 1)
-        # A daily build: it keeps its cache; then the next build's commit is made.
-        subprocess.run(build(long), check=True, capture_output=True)
-        (long / "content" / LOCK_NAME).write_bytes(restamped(lock, args.commits))
-        git(long, "commit", "-q", "-am", "the next build")
+        history(long, lock, args.commits - DAILY)
+        # Daily builds: each keeps its cache, then the next build's commit is made (the
+        # cache then holds as many lines of history as it ever does).
+        for version in range(args.commits - DAILY + 1, args.commits + 1):
+            subprocess.run(build(long), check=True, capture_output=True)
+            (long / "content" / LOCK_NAME).write_bytes(restamped(lock, version))
+            git(long, "commit", "-q", "-am", f"build {version}")
         cold = scratch / "cold"
         git(scratch, "clone", "-q", str(long), str(cold))
         # Every case with its file cache (a build before): only the history differs.
