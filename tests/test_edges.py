@@ -66,7 +66,7 @@ def _with_closed_stdout(
         )
     for noise in ("Traceback", "Exception ignored", "Broken pipe", "error", "failed"):
         assert noise not in done.stderr
-    assert done.returncode == 1  # the report did not reach its reader
+    assert done.returncode == 0  # the command's own status: the reader's leaving is no error
     return done
 
 

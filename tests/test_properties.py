@@ -25,7 +25,7 @@ from kam_anki.render import render_answer
 
 CONFIG = DeckConfig(name="T", deck_id=11, notetype_id=12, tags=("t",))
 NOTETYPE = default_notetype()
-ASSETS = Assets({"bild.png": b"png"}, frozenset({"raus.png"}))
+ASSETS = Assets({"bild.png": b"png"})
 
 WORDS = st.sampled_from(
     [

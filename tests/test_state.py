@@ -183,10 +183,10 @@ def test_every_version_in_the_locks_git_history_is_read_back(tmp_path: Path) -> 
         lock.write_text(out.getvalue())
         git(tmp_path, "add", "-A")
         git(tmp_path, "commit", "-q", "-m", str(number))
-    issued = read_issued(tmp_path, b"")
+    issued = read_issued(tmp_path, b"").issued
     assert issued.cards == {"a": Stamp("5", 200, "Frage a"), "b": Stamp("2", 200, "Frage b")}
     assert issued.notetype == Stamp("nt2", 200)
-    assert read_issued(tmp_path / "gone", b"") == Issued()  # no git to ask there
+    assert read_issued(tmp_path / "gone", b"").issued == Issued()  # no git to ask there
 
 
 def test_the_record_grows_by_what_is_newly_shipped_and_survives_a_bad_line() -> None:

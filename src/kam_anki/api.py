@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,7 +31,9 @@ from kam_anki.cache import CACHE_DIR
 from kam_anki.characters import decode
 from kam_anki.errors import PathError
 from kam_anki.files import (
+    HISTORY_CACHE,
     Content,
+    Shipped,
     read_bytes,
     read_content,
     read_issued,
@@ -39,7 +41,7 @@ from kam_anki.files import (
     read_shipped_digests,
     relative,
 )
-from kam_anki.history import ISSUED_NAME, extended_record
+from kam_anki.history import ISSUED_NAME, dump_cache, extended_record
 from kam_anki.ids import add_ids as add_ids_to_text
 from kam_anki.learner import Forecast
 from kam_anki.media import media_name
@@ -56,7 +58,7 @@ from kam_anki.output import (
 from kam_anki.parse import parse_file
 from kam_anki.progress import SILENT, Progress
 from kam_anki.pull import Images, Pulled, Target, plan
-from kam_anki.state import Issued, dump_state, first_epoch
+from kam_anki.state import dump_state, first_epoch
 from kam_anki.tombstones import REMOVED_TAG
 from kam_anki.workers import cores, jobs_for
 
@@ -147,7 +149,7 @@ def write(
         PackageWriter(content.config, project.notetype, epoch, scratch) as package,
     ):
         record = read_record(folder)
-        issued = read_issued(content.root, record)
+        shipped = read_issued(content.root, record, folder)
         sink: Callable[[Note], None] = package.add
         if keep_notes:
             sink = _both(package.add, notes.append)
@@ -156,7 +158,7 @@ def write(
             project,
             sink=sink,
             forget_removed=forget_removed,
-            issued=issued,
+            shipped=shipped,
             cache=cache,
             progress=progress,
         )
@@ -177,13 +179,16 @@ def write(
         # refuse the lock; the output folder just took a file).
         write_together(
             [
-                (folder / ISSUED_NAME, extended_record(record, issued, result.state)),
+                (folder / ISSUED_NAME, extended_record(record, shipped.issued, result.state)),
                 (content.lock_path, as_text(lambda out: dump_state(result.state, out))),
                 (output, write_package),
             ],
             stage_in=folder,
         )
         cache.keep_only(result.cache_keys)
+        if shipped.history is not None:  # what git said, for the next build to go on
+            history = dump_cache(shipped.history)
+            write_atomic(folder / CACHE_DIR / HISTORY_CACHE, history, durable=False)
     with output.open("rb") as written:
         digest = hashlib.file_digest(written, "sha256").hexdigest()
     return Outcome(result, tuple(notes), digest)
@@ -263,7 +268,8 @@ def add_ids(content_dir: Path) -> Iterator[IdsAdded]:
         bom = _BOM if data.startswith(_BOM) else b""
         text, added = add_ids_to_text(data[len(bom) :].decode("utf-8"), taken, known, allow_html)
         if added:
-            write_atomic(path, bom + text.encode("utf-8"))
+            # A link (inside content/, see files) keeps pointing at the file it names.
+            write_atomic(path.resolve(), bom + text.encode("utf-8"))
             restored = tuple(card_id for card_id in added if card_id in known)
             taken.update(added)
             for card_id in restored:
@@ -372,12 +378,13 @@ def _build(
     *,
     sink: Callable[[Note], None] | None,
     forget_removed: bool,
-    issued: Issued | None = None,
+    shipped: Shipped | None = None,
     cache: DirectoryCache | None = None,
     progress: Progress = SILENT,
 ) -> Result:
     """Check, render and stamp, with the file cache beside the output (read-only unless
-    ``cache`` is given) and what was shipped before (read unless ``issued`` is given)."""
+    ``cache`` is given) and what was shipped before (read unless ``shipped`` is given); the
+    warnings about what was shipped come first."""
     content = project.content
     if cache is None:
         cache = DirectoryCache(project.folder / CACHE_DIR, writable=False)
@@ -387,7 +394,9 @@ def _build(
     def on_file(files: int, notes: int) -> None:
         progress.advance(files, f"{files:,}/{total:,} files, {notes:,} cards")
 
-    return build(
+    if shipped is None:
+        shipped = read_issued(content.root, read_record(project.folder), project.folder)
+    result = build(
         content.config,
         project.notetype,
         content.sources(),
@@ -396,13 +405,12 @@ def _build(
         assets=content.assets,
         cache=cache,
         forget_removed=forget_removed,
-        issued=issued
-        if issued is not None
-        else read_issued(content.root, read_record(project.folder)),
+        issued=shipped.issued,
         jobs=jobs_for(cores(), content.markdown_bytes(), len(cache)),
         sink=sink,
         on_file=on_file,
     )
+    return replace(result, warnings=(*shipped.warnings, *result.warnings))
 
 
 def _both(first: Callable[[Note], None], second: Callable[[Note], None]) -> Callable[[Note], None]:

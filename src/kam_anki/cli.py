@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 DEFAULT_OUTPUT = Path("build/kam.apkg")
 PREVIEW = Path("build/preview.html")
 DEBUG = "KAM_ANKI_DEBUG"  # set to 1: an internal error shows its traceback
+_reader_left = False  # the reader of the output has gone (a watch then stops)
 P = ParamSpec("P")
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -71,14 +72,9 @@ def _run(action: Callable[[], object], root: Path, *, json_command: str | None =
     try:
         action()
         return 0
-    except BrokenPipeError:
-        # The reader has gone (``| head -1``); what was built stays built. Nobody can
-        # read a message, and Python's own flush at exit must not fail either.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                os.dup2(devnull, stream.fileno())
-        raise SystemExit(1) from None
+    except BrokenPipeError:  # a write outside _echo: the command did not finish
+        _reader_gone()
+        return 1
     except Exception as exc:
         status, problems = _problems(exc, root)
         if json_command is not None:
@@ -134,8 +130,24 @@ def _reporting(command: Callable[P, None]) -> Callable[P, None]:
 
 
 def _echo(text: str, *, err: bool = False) -> None:
-    """Paths may hold bytes that are not UTF-8: shown escaped, as the messages name them."""
-    click.echo(printable(text), err=err)
+    """Paths may hold bytes that are not UTF-8: shown escaped, as the messages name them.
+
+    A reader that has gone (``build | head -1``) changes nothing: the command goes on and
+    ends with its own exit status, whatever the size of its report."""
+    try:
+        click.echo(printable(text), err=err)
+    except BrokenPipeError:
+        _reader_gone()
+
+
+def _reader_gone() -> None:
+    """Nobody reads any more: later output (and Python's own flush at exit) goes nowhere."""
+    global _reader_left  # one flag: a process has one stdout
+    _reader_left = True
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            os.dup2(devnull, stream.fileno())
 
 
 def _show(root: Path, diagnostics: Sequence[Diagnostic]) -> None:
@@ -373,6 +385,8 @@ def watch(content_dir: Path, output: Path, preview_path: Path, list_all: bool) -
     def rebuild() -> None:
         if _run(once, content_dir):
             _echo("build failed: the last good deck and preview stay", err=True)
+        if _reader_left:  # nobody sees what a watch says any more: stop, as Ctrl-C does
+            raise KeyboardInterrupt
 
     def ready() -> None:
         rebuild()

@@ -10,7 +10,7 @@ import os
 import time
 
 from kam_anki.errors import Diagnostic, UsageError
-from kam_anki.state import CLOCK_SLACK, LOCK_NAME, MIN_TIME, Changes, State
+from kam_anki.state import CLOCK_SLACK, LOCK_NAME, MAX_TIME, MIN_TIME, Changes, State
 
 
 def now(previous: State | None) -> int:
@@ -29,6 +29,11 @@ def build_time(clock: float, source_date_epoch: str | None, previous: State | No
     if int(clock) < MIN_TIME:
         raise UsageError(
             f"this machine's clock says {int(clock)} s since 1970, before 2001: "
+            "set the clock right before building"
+        )
+    if int(clock) > MAX_TIME - CLOCK_SLACK:
+        raise UsageError(
+            f"this machine's clock says {int(clock)} s since 1970, after 2100: "
             "set the clock right before building"
         )
     if not source_date_epoch or previous is not None:

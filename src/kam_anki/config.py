@@ -10,6 +10,7 @@ from kam_anki.characters import deck_name, describe, unfit
 from kam_anki.errors import ContentError, Diagnostic
 from kam_anki.model import DeckConfig
 from kam_anki.notetype import NAME
+from kam_anki.tombstones import REMOVED_TAG, selects_removed
 
 _REQUIRED: dict[str, type] = {"name": str, "deck_id": int, "notetype_id": int}
 _OPTIONAL: dict[str, type] = {
@@ -76,6 +77,13 @@ def parse_config(text: str, path: str) -> DeckConfig:  # noqa: C901, PLR0912
         for tag in tags:
             if not isinstance(tag, str) or not _TAG.match(tag):
                 err("tags", f"tag {tag!r} must be a string without spaces or quotes")
+            elif selects_removed(tag):
+                err(
+                    "tags",
+                    f"tag {tag!r} is {REMOVED_TAG!r} or a tag below it to Anki (its tag search "
+                    f"ignores case and finds child tags): the search for removed cards would "
+                    f"select every note of the deck; choose another tag",
+                )
     if problems:
         raise ContentError(problems)
     return DeckConfig(

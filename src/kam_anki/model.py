@@ -36,8 +36,6 @@ class Assets:
     """Image files under ``content/`` by relative POSIX path, read at the edge."""
 
     files: Mapping[str, bytes] = field(default_factory=dict)
-    # Symlinks whose target lies outside content/: never packaged.
-    escaping: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from kam_anki.render import (
     Answer,
     Blocks,
     question_math_problems,
+    question_remote,
     render_answer,
     render_question,
     render_text,
@@ -125,6 +126,21 @@ class FileChecker:
             allow_html=config.allow_html,
             images=lambda src, _: image(src, card.line),
         )
+        fetches = [
+            (card.line, fetch)
+            for fetch in question_remote(card.question, allow_html=config.allow_html)
+        ]
+        fetches += [(at(line), fetch) for line, fetch in answer.remote]
+        for line, fetch in fetches:
+            self.problems.append(
+                Diagnostic(
+                    card.path,
+                    line,
+                    "error",
+                    f"{fetch} loads from outside the deck at every review (a tracking pixel; "
+                    "nothing offline): put the file into content/ and show it with ![](file)",
+                )
+            )
         self.lists.append(self._list_card(card, answer))
         self.notes.append(
             Note(
@@ -154,8 +170,7 @@ class FileChecker:
             self.problems.append(Diagnostic(card.path, card.line, "error", problem))
         return listed or ""
 
-    # One return per rule an image path must pass.
-    def _resolve(self, page: str, target: str) -> tuple[str, str | None]:  # noqa: PLR0911
+    def _resolve(self, page: str, target: str) -> tuple[str, str | None]:
         """An image path relative to its Markdown file, checked to stay inside content/."""
         if _URL_SCHEME.match(target):
             return (
@@ -167,8 +182,6 @@ class FileChecker:
         path = posixpath.normpath(posixpath.join(posixpath.dirname(page), target))
         if path == ".." or path.startswith("../"):
             return "", f"image {target!r} points outside content/"
-        if path in self.context.assets.escaping:
-            return "", f"image {target!r} is a symlink leading outside content/"
         if not is_image(path):
             return "", f"image {target!r}: not a PNG, JPEG, GIF, SVG or WebP file"
         if path not in self.context.assets.files:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import signal
 import tempfile
 import time
@@ -18,7 +19,6 @@ from typing import BinaryIO, TextIO
 from kam_anki.cache import CACHE_DIR, dump_checked, load_checked
 from kam_anki.errors import KamError, PathError, printable
 from kam_anki.model import Checked
-from kam_anki.state import LOCK_NAME
 
 # Every temporary file kam-anki makes starts with this: what a killed build leaves behind is
 # recognised and removed by the next build (see output_lock).
@@ -70,17 +70,20 @@ def _output_lock(folder: Path) -> Iterator[None]:
         os.close(handle)
 
 
-# What kam-anki 0.1 named its temporary files: a killed build of that version left these.
-_LEGACY_TEMPORARY = (".kam-anki-*.anki2", f".{LOCK_NAME}.*.tmp", ".*.apkg.*.tmp", ".*.json.*.tmp")
+# The names tempfile gives our temporaries: the prefix, eight random characters, then
+# ".anki2" (the scratch collection) or "-" and the target's name. A name of another shape,
+# even a hidden "*.tmp", is the user's: never deleted.
+_OURS = re.compile(rf"{re.escape(TEMP_PREFIX)}[a-z0-9_]{{8}}(?:\.anki2|-.+)", re.DOTALL)
 
 
 def sweep(*folders: Path) -> None:
-    """Remove what killed builds left in ``folders`` (call it holding :func:`output_lock`)."""
+    """Remove what killed builds left in ``folders`` (call it holding :func:`output_lock`):
+    temporary files of this program's own naming only."""
     for folder in folders:
         if not folder.is_dir():
             continue
-        for pattern in (f"{TEMP_PREFIX}*", *_LEGACY_TEMPORARY):
-            for path in folder.glob(pattern):
+        for path in folder.glob(f"{TEMP_PREFIX}*"):
+            if _OURS.fullmatch(path.name) and not path.is_dir():
                 path.unlink(missing_ok=True)
 
 

@@ -28,9 +28,10 @@ from markdown_it.token import Token
 
 from kam_anki.formulas import math_plugin, math_problems, script_link, text_rule
 from kam_anki.highlight import highlight
+from kam_anki.remote import remote_resources
 
 # Bumped whenever the HTML for the same Markdown may differ: it is part of every cache key.
-CONVERTER_VERSION = "3"
+CONVERTER_VERSION = "4"
 COMMENT = "kam_comment"  # the type of a comment's block token
 
 # Bullets pasted from PDFs, slides and Word are list items too.
@@ -79,6 +80,7 @@ class Answer:
     empty_items: tuple[int, ...]  # lines (1-based, in the answer) of empty list items
     raw_html: tuple[tuple[int, str], ...]  # (line, tag) of HTML shown as text (not allowed)
     math: tuple[tuple[int, str], ...] = ()  # (line, problem) of math MathJax cannot typeset
+    remote: tuple[tuple[int, str], ...] = ()  # raw HTML that loads from the network, by line
     # The parse ``html`` was rendered from (for list cards); its line numbers depend on
     # where it was parsed, so it takes no part in comparing answers.
     tokens: Sequence[Token] = field(default=(), compare=False, repr=False)
@@ -136,6 +138,7 @@ def _defuse_html(state: StateCore) -> None:
         dangerous = _DANGEROUS_HTML.search(decoded) or script_link(decoded)
         if dangerous or _SCRIPT_URL.search(_BLANKS.sub("", decoded)):
             part.type = "text"
+            part.meta["defused"] = True  # still named if it would load from the network
         elif part.type == "html_inline":
             tag = _TAG.fullmatch(part.content)
             if tag is None or not _is_markup(tag, closed):
@@ -145,6 +148,16 @@ def _defuse_html(state: StateCore) -> None:
                 lambda tag: tag.group() if _is_markup(tag, closed) else escape(tag.group()),
                 part.content,
             )
+
+
+def _loading(tokens: Sequence[Token]) -> list[Token]:
+    """The raw HTML among ``tokens``, kept or shown as text (:func:`_defuse_html`)."""
+    found = []
+    for token in tokens:
+        for part in token.children or () if token.type == "inline" else (token,):
+            if part.type in ("html_block", "html_inline") or part.meta.get("defused"):
+                found.append(part)
+    return found
 
 
 def _html_tokens(tokens: Sequence[Token]) -> list[Token]:
@@ -323,8 +336,14 @@ def render_answer(
     raw = _raw_markup(markdown) if not allow_html and "<" in markdown else []
     found = math_problems(tokens) if parsed.rich else ()
     math = tuple((line_of(token), problem) for token, problem in found)
+    remote = tuple(
+        (line_of(token), fetch)
+        for token in tokens
+        for part in _loading([token])
+        for fetch in remote_resources(part.content)
+    )
     html = render_tokens(tokens, allow_html=allow_html)
-    return Answer(html, top_level, tuple(empty), tuple(raw), math, tokens)
+    return Answer(html, top_level, tuple(empty), tuple(raw), math, remote, tokens)
 
 
 def _raw_markup(markdown: str) -> list[tuple[int, str]]:
@@ -394,6 +413,17 @@ def question_math_problems(markdown: str, *, allow_html: bool = False) -> list[s
         return []
     tokens = _markdown(allow_html).parseInline(markdown)
     return [problem for _, problem in math_problems(tokens)]
+
+
+def question_remote(markdown: str, *, allow_html: bool = False) -> list[str]:
+    """What a question would load from outside the deck (see :func:`remote_resources`):
+    its raw HTML (kept or shown as text) and its Markdown images."""
+    md = _markdown(allow_html)
+    env: dict[str, Any] = {}
+    tokens = md.parseInline(markdown, env)
+    found = [fetch for part in _loading(tokens) for fetch in remote_resources(part.content)]
+    html = str(md.renderer.render(tokens, md.options, env))
+    return found + [fetch for fetch in remote_resources(html) if fetch not in found]
 
 
 def render_text(text: str) -> str:

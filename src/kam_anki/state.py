@@ -27,6 +27,11 @@ ITEM = "item"  # the digest of a list item's row in the record beside the output
 # Anki's note and card ids are milliseconds since 1970, made from the first build's time:
 # id 0 breaks Anki's Check Database. No Anki collection predates 2001-09-09.
 MIN_TIME = 1_000_000_000
+# The latest time any stamp may have (2100-01-01): a lock, the record beside the output and
+# the lock's git history are held to it alike, and a build never writes a time after it.
+# A time beyond it is no clock's (a corrupt or hand-made value): read back, it is passed
+# over with a warning; Anki could never again take an update of a note that had it.
+MAX_TIME = 4_102_444_800
 # A lock time this far ahead of the clock is worth a warning (a few changes within one
 # second legitimately run a little ahead: each must be newer than the last).
 CLOCK_SLACK = 120
@@ -199,6 +204,7 @@ class Stamper:
             dict(sorted(tombstones.items())),
             old.items if items is None else items,
         )
+        _refuse_beyond_max(state)
         changes = Changes(
             added=tuple(self.added),
             changed=tuple(self.changed),
@@ -208,6 +214,21 @@ class Stamper:
             ahead=_ahead(state, now),
         )
         return state, changes
+
+
+def _refuse_beyond_max(state: State) -> None:
+    """A lock the next build would refuse is never written: a time can pass
+    :data:`MAX_TIME` only as one second after a time read back at that limit."""
+    stamps = {"(note type)": state.notetype, **state.cards, **state.removed}
+    late = sorted(key for key, stamp in stamps.items() if not valid_time(stamp.mod))
+    if late:
+        raise ContentError.at(
+            LOCK_NAME,
+            1,
+            f"{', '.join(late[:10])}: the newest time shipped for these lies at the limit "
+            f"{MAX_TIME} (2100-01-01), so no later one can follow; a lock, the record beside "
+            "the output or the lock's git history holds a wrong time: correct it",
+        )
 
 
 def _ahead(state: State, now: int) -> tuple[tuple[str, int], ...]:
@@ -305,8 +326,13 @@ def load_table(table: Mapping[str, Any]) -> dict[str, Stamp]:
     return {str(k): load_stamp(v) for k, v in table.items()}
 
 
+def valid_time(value: object) -> bool:
+    """Whether ``value`` is a time a stamp may have: whole seconds, 0 to :data:`MAX_TIME`."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TIME
+
+
 def _int(value: Any) -> int:
-    """A time in seconds: Anki's note ids are milliseconds in a signed 64-bit integer."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**12:
-        raise ValueError(f"expected a time in seconds, got {value!r}")
-    return value
+    """A time in seconds (:func:`valid_time`); raises ValueError for any other value."""
+    if not valid_time(value):
+        raise ValueError(f"expected a time in seconds up to {MAX_TIME} (2100), got {value!r}")
+    return int(value)

@@ -6,6 +6,8 @@ that says so, so that a learner can find and delete it in Anki.
 
 from __future__ import annotations
 
+import unicodedata
+
 from kam_anki.model import DeckConfig
 
 REMOVED_TAG = "kam::entfernt"
@@ -20,8 +22,21 @@ REMOVED_ANSWER = (
 
 
 def removed_search(config: DeckConfig) -> str:
-    """What to paste into Anki's browser to find the cards removed from the Markdown."""
-    return f'"deck:{config.name}" tag:{REMOVED_TAG}'
+    """What to paste into Anki's browser to find the cards removed from the Markdown: the
+    deck name with Anki's wildcards (``*``, ``_``) and quotes escaped, so that it names this
+    deck only; the tag selects tombstones only (no deck tag may be it, see
+    :func:`selects_removed`)."""
+    deck = "".join("\\" + c if c in '\\"*_' else c for c in config.name)
+    return f'"deck:{deck}" tag:{REMOVED_TAG}'
+
+
+def selects_removed(tag: str) -> bool:
+    """Whether Anki's ``tag:kam::entfernt`` finds a note with ``tag``: Anki compares tags
+    without regard to case (Unicode: a Kelvin sign is a k) and finds child tags; it stores
+    an empty part between ``::`` as ``blank``."""
+    stored = "::".join(part or "blank" for part in tag.split("::"))
+    folded = unicodedata.normalize("NFC", stored).casefold()
+    return folded == REMOVED_TAG or folded.startswith(REMOVED_TAG + "::")
 
 
 def removed_deck(config: DeckConfig) -> str:
