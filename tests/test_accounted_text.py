@@ -334,10 +334,11 @@ def test_html_images_are_packaged_like_markdown_images(vault: Path, tmp_path: Pa
     [
         ("fehlt.png", "image 'fehlt.png' not found (looked for content/fehlt.png)"),
         ("../aussen.png", "image '../aussen.png' points outside content/"),
-        (
+        (  # remote: named as every HTML way to load from the network is (test_real_paths)
             "https://example.org/x.png",
-            "image 'https://example.org/x.png' is not a file: put it into content/ and link it "
-            "relatively",
+            '<img src="https://example.org/x.png"> loads from outside the deck at every review '
+            "(a tracking pixel; nothing offline): put the file into content/ and show it with "
+            "![](file)",
         ),
     ],
 )

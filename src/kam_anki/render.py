@@ -50,6 +50,7 @@ _SCRIPT_URL = re.compile(r"(?:java|vb)script:|data:text/html", re.IGNORECASE)
 _BLANKS = re.compile(r"[\x00-\x20\x7f]+")
 # A tag as CommonMark reads raw HTML: <name attributes> or </name>.
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?:\s(?:[^<>\"']|\"[^\"]*\"|'[^']*')*)?(/?)>")
+_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//|\\\\)", re.IGNORECASE)  # scheme: or a host
 _SRC = re.compile(r"(\ssrc\s*=\s*)(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'=<>`]+))", re.IGNORECASE)
 # HTML's elements (and a few old ones still in pasted text): a tag with another name, such
 # as the placeholder in "kubectl get pod <podname>", is text, never markup.
@@ -143,7 +144,9 @@ def _defuse_html(state: StateCore) -> None:
             tag = _TAG.fullmatch(part.content)
             if tag is None or not _is_markup(tag, closed):
                 part.type = "text"
+                part.meta["defused"] = True
         else:
+            part.meta["raw"] = part.content  # as written, for what it would load
             part.content = _TAG.sub(
                 lambda tag: tag.group() if _is_markup(tag, closed) else escape(tag.group()),
                 part.content,
@@ -340,7 +343,7 @@ def render_answer(
         (line_of(token), fetch)
         for token in tokens
         for part in _loading([token])
-        for fetch in remote_resources(part.content)
+        for fetch in remote_resources(part.meta.get("raw", part.content))
     )
     html = render_tokens(tokens, allow_html=allow_html)
     return Answer(html, top_level, tuple(empty), tuple(raw), math, remote, tokens)
@@ -382,6 +385,8 @@ def _html_images(content: str, line: int, images: ImageResolver) -> str:
 
         def source(value: re.Match[str]) -> str:
             written = next(group for group in value.group(2, 3, 4) if group is not None)
+            if _URL.match(unescape(written).strip()):
+                return value.group()  # a URL: remote.py names one that loads from outside
             return f'{value.group(1)}"{escape(images(unescape(written), at))}"'
 
         return _SRC.sub(source, tag.group(), count=1)
@@ -421,7 +426,11 @@ def question_remote(markdown: str, *, allow_html: bool = False) -> list[str]:
     md = _markdown(allow_html)
     env: dict[str, Any] = {}
     tokens = md.parseInline(markdown, env)
-    found = [fetch for part in _loading(tokens) for fetch in remote_resources(part.content)]
+    found = [
+        fetch
+        for part in _loading(tokens)
+        for fetch in remote_resources(part.meta.get("raw", part.content))
+    ]
     html = str(md.renderer.render(tokens, md.options, env))
     return found + [fetch for fetch in remote_resources(html) if fetch not in found]
 
