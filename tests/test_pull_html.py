@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from kam_anki.render import render_answer, render_question
@@ -174,11 +174,19 @@ def test_a_splice_that_removes_and_adds_blocks_still_shows_the_learners_text() -
 # Markdown's specials in the text too, but for * and _: inside words they make emphasis
 # that no Markdown can say again (<em>x<em>y</em>z</em>).
 _WORD = st.text(
-    alphabet="abcxyzÄöüß019 .,:;!?&()-/'\"#+=<>[]`\\~|{}",
+    alphabet="abcxyzÄöüß019 .,:;!?&()-/'\"#+=<>[]`\\~|{}$",
     min_size=1,
     max_size=10,
 ).filter(lambda w: w.strip() != "")
+# LaTeX with what Markdown's escapes would damage: \\{, \\\\, _ and *.
+_TEX = st.lists(
+    st.sampled_from(["a", "x_1", "\\{", "\\}", "\\\\", "b^2", "*", "<", "&", "\\frac{a}{b}", " + "]),
+    min_size=1,
+    max_size=6,
+).map(lambda parts: "".join(parts).strip() or "a")
 _INLINE = st.one_of(
+    _TEX.map(lambda tex: f"${tex}$"),
+    _TEX.map(lambda tex: f"\\({tex}\\)"),
     _WORD,
     _WORD.map(lambda w: f"**{w.strip()}**"),
     _WORD.map(lambda w: f"*{w.strip()}*"),
@@ -193,6 +201,15 @@ _LINE = st.tuples(st.sampled_from(["Ab", "zu", "Öl", "1a"]), st.lists(_INLINE, 
 )
 _PARAGRAPH = st.lists(_LINE, min_size=1, max_size=3).map("\n".join)
 _LABEL = st.sampled_from(["Ziel:", "Integration:", "Kurz:"])
+
+
+# A cell: no '|' of its own (it would be a column), no line break.
+_CELL = _INLINE.map(str.strip).filter(lambda cell: "|" not in cell and cell != "")
+
+
+def _table(rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join([lines[0], "| --- | :-: |", *lines[1:]])
 
 
 @st.composite
@@ -215,8 +232,25 @@ _BLOCK = st.one_of(
     st.tuples(_LABEL, _LINE).map("\n".join),
     _LINE.map(lambda line: f"### {line}"),
     st.text(alphabet="ab `~\n<>&", max_size=20).map(lambda code: f"````\n{code}\n````"),
+    st.tuples(
+        st.sampled_from(["python", "js", "sql", "bash"]),
+        st.text(alphabet="ab =()'\"\n:<>&{}#$\\", max_size=30),
+    ).map(lambda lc: f"```{lc[0]}\n{lc[1]}\n```"),
+    _TEX.map(lambda tex: f"$$\n{tex}\n$$"),
+    _TEX.map(lambda tex: f"\\[{tex}\\]"),
+    st.builds(_table, st.lists(st.lists(_CELL, min_size=2, max_size=2), min_size=1, max_size=3)),
 )
 _ANSWER = st.lists(_BLOCK, min_size=1, max_size=4).map("\n\n".join)
+
+
+_BUILT_MATH = re.compile(r'class="math[^"]*">\\[(\[](.*?)\\[)\]]</(?:span|div)>', re.DOTALL)
+
+
+def _math_as_built(html: str) -> bool:
+    """MathJax reads each formula the build wrote as one: "$a \\) b$" is built as
+    ``\\(a \\) b\\)``, which shows the formula "a " and the text " b\\)" (the pulled
+    Markdown says that, and renders otherwise than the build did)."""
+    return not any("\\)" in tex or "\\]" in tex for tex in _BUILT_MATH.findall(html))
 
 
 @given(_ANSWER)
@@ -224,6 +258,7 @@ _ANSWER = st.lists(_BLOCK, min_size=1, max_size=4).map("\n\n".join)
 @example("* [x](https://example.org/x)")
 def test_markdown_rendered_and_pulled_back_renders_to_the_same_html(markdown: str) -> None:
     html = render_answer(markdown).html
+    assume(_math_as_built(html))
     pulled = back(html)
     assert render_answer(pulled).html == html
     assert splice(markdown, pulled) == markdown  # nothing changed: no line changes
@@ -232,12 +267,14 @@ def test_markdown_rendered_and_pulled_back_renders_to_the_same_html(markdown: st
 @given(_ANSWER, _ANSWER)
 def test_an_answer_spliced_with_the_learners_shows_the_learners(old: str, new: str) -> None:
     html = render_answer(new).html
+    assume(_math_as_built(html))
     assert render_answer(splice(old, back(html))).html == html
 
 
 @given(_LINE)
 def test_a_question_rendered_and_pulled_back_renders_the_same(question: str) -> None:
     html = render_question(question)
+    assume(_math_as_built(html))
     again = question_markdown(html, allow_html=False, image_path=lambda s: s)
     assert render_question(again) == html
 
