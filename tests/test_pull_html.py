@@ -179,8 +179,9 @@ _WORD = st.text(
     max_size=10,
 ).filter(lambda w: w.strip() != "")
 # LaTeX with what Markdown's escapes would damage: \\{, \\\\, _ and *.
+_TEX_PARTS = ["a", "x_1", "\\{", "\\}", "\\\\", "b^2", "*", "<", "&", "\\frac{a}{b}", " + "]
 _TEX = st.lists(
-    st.sampled_from(["a", "x_1", "\\{", "\\}", "\\\\", "b^2", "*", "<", "&", "\\frac{a}{b}", " + "]),
+    st.sampled_from(_TEX_PARTS),
     min_size=1,
     max_size=6,
 ).map(lambda parts: "".join(parts).strip() or "a")

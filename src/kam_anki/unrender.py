@@ -533,7 +533,7 @@ class _Writer:
         for cell in cells:
             text = self.inline_raw(cell.children, "").strip()
             if "\n" in text or _MATH_LINE in text or any(_is_block(c) for c in cell.children):
-                raise Unsayable("a line break or a block in a table cell: a pipe table cannot say it")
+                raise Unsayable("a line break or a block in a table cell: a pipe table has none")
             written.append(re.sub(r"(?<!\\)\|", r"\\|", text))  # a '|' in code too
         return "| " + " | ".join(written) + " |"
 
