@@ -49,6 +49,7 @@ _OUT_OF_INLINE = re.compile(r" (</(?:strong|em|a|span|u|sup|sub|font)>)")
 _ALWAYS = re.compile(r"([\\`*<$|])")
 # Math as Anki's MathJax finds it in a text: from its opening delimiter to the first closing.
 _MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.DOTALL)
+_SEQUENCE = {"class": "folge"}  # a list note's sequence (kam_anki.listcards)
 _MATH_CLASSES = frozenset({"math", "math math-display"})
 # Stand-ins while writing, never in the output: an empty element between a backslash and a
 # delimiter character (no math there), an escaped '[' (how, once the whole text is known),
@@ -130,8 +131,8 @@ def clean(root: Element) -> Element:
     if root.tag in ("", "p", "li", "td", "th", "blockquote") or root.tag in _HEADINGS:
         children = _trim_breaks(children)
     attrs = dict(root.attrs)
-    if attrs.get("class") == "label":
-        del attrs["class"]  # the build sets labels from the text
+    if attrs.get("class") == "label" or (root.tag in ("ul", "ol") and attrs == _SEQUENCE):
+        del attrs["class"]  # the build sets labels from the text, sequences from the card
     return Element(root.tag, attrs, children)
 
 
