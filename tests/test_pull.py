@@ -298,6 +298,9 @@ def test_a_pull_keeps_the_files_bom_line_ends_and_finds_images_by_content(
     ).replace(b"\r\nDer Zirkel\r\n", b"\r\nDer *ganze* Zirkel\r\n")
 
 
+ANALYSE = "kam-zirkel-schritte-im-rahmen-der-analyse-5"
+
+
 def list_note(col: Any, card_id: str) -> Any:
     """A card's list note (of the note type "KAM-Anki Liste")."""
     return notes_by_source(col)[f"{card_id}/liste"]
@@ -328,6 +331,9 @@ def test_an_item_edited_in_its_list_note_goes_back_to_its_item_in_the_list(
     other = list_note(desktop, "aufgaben-des-kam-8")
     other["Frage"] = other["Frage"].replace("Aufgaben", "Die Aufgaben")  # its question
     desktop.update_note(other)
+    # A sequence (.folge): its list carries the build's class; a formula in an item.
+    assert '<ul class="folge">' in list_note(desktop, ANALYSE)["Liste"]
+    edit_list(desktop, ANALYSE, "Leistung}}", "Leistung \\(L_{a} \\ge 1\\)}}")
     source = export(desktop, tmp_path / "export.apkg")
     chapter = list_content / "key-account-management.md"
     original = chapter.read_text(encoding="utf-8")
@@ -336,11 +342,13 @@ def test_an_item_edited_in_its_list_note_goes_back_to_its_item_in_the_list(
     assert result.exit_code == 0, result.output
     assert f"{CHAPTER}:14: pulled: aufgaben-des-kam-8: question" in result.output
     assert f"{CHAPTER}:27: pulled: ziele-des-kam-5: answer" in result.output
+    assert f"{CHAPTER}:40: pulled: {ANALYSE}: answer" in result.output
     pulled = chapter.read_text(encoding="utf-8")
     assert changed_lines(original, pulled) == [
         ("## Aufgaben des KAM? (8) {#aufgaben-des-kam-8 .liste}",
          "## Die Aufgaben des KAM? (8) {#aufgaben-des-kam-8 .liste}"),
         (f"- {ITEM_OLD}", "- **Förderung** der Kundennähe"),
+        ("- Leistung", "- Leistung \\(L_{a} \\ge 1\\)"),
     ]  # fmt: skip
     assert "0 pulled" in pull_content(list_content, tmp_path, source).output
 
@@ -359,6 +367,7 @@ def test_an_item_edited_in_its_list_note_goes_back_to_its_item_in_the_list(
     assert changed_lines(original, chapter.read_text(encoding="utf-8")) == [
         ("## Aufgaben des KAM? (8) {#aufgaben-des-kam-8 .liste}",
          "## Die Aufgaben des KAM? (8) {#aufgaben-des-kam-8 .liste}"),
+        ("- Leistung", "- Leistung \\(L_{a} \\ge 1\\)"),
     ]  # fmt: skip
 
 
