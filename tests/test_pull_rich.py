@@ -71,6 +71,9 @@ def test_a_formula_a_table_cell_and_code_edited_in_anki_come_back_as_markdown(
     ]  # fmt: skip
     again = build()
     assert "1 changed" in again.output
-    assert "0 pulled" in kam(
-        ["pull", "--content", str(content), "-o", str(tmp_path / "kam.apkg"), str(source)]
-    ).output
+    assert (
+        "0 pulled"
+        in kam(
+            ["pull", "--content", str(content), "-o", str(tmp_path / "kam.apkg"), str(source)]
+        ).output
+    )
