@@ -85,6 +85,7 @@ def test_anki_html_comes_back_as_the_markdown_the_build_accepts(html: str, markd
         ('<p><a href="javascript:alert(1)">x</a></p>', "cannot say it exactly"),
         ("<div><br></div><p></p>", "emptied the answer"),
         ("<p>a\x07b</p>", "U+0007 (a control character): Anki cannot keep it in a card"),
+        ("<p>a\ufdd1b</p>", "U+FDD1 (unassigned): a noncharacter"),
     ],
 )
 def test_what_markdown_cannot_say_is_refused_with_the_reason(html: str, reason: str) -> None:

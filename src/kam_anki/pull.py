@@ -38,7 +38,7 @@ from kam_anki.unrender import Unsayable, answer_markdown, canonical, question_ma
 Kind = Literal["pulled", "conflict", "not pulled"]
 # A cloze as Anki reads it: up to the first "}}" (the build writes braces in an item as
 # character references, and a "::" in it would start a hint).
-_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
+_CLOZE = re.compile(r"\{\{c(\d{1,9})::(.*?)\}\}", re.DOTALL)
 _QUESTION, _ANSWER, _CHAPTER, _SOURCE = FIELDS
 
 
@@ -276,7 +276,9 @@ def _as_card_note(target: Target, note: LearnerNote) -> LearnerNote:
         seen.add(number)
         return inside
 
-    plain = _CLOZE.sub(item, note.fields[target.names[1]])
+    listed = note.fields[target.names[1]]
+    end = listed.rfind("}}") + 2  # no cloze after the last "}}": not looked for there
+    plain = _CLOZE.sub(item, listed[:end]) + listed[end:]
     fields = {
         mine: note.fields.get(theirs, "") for mine, theirs in zip(FIELDS, target.names, strict=True)
     }

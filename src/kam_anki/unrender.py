@@ -48,7 +48,8 @@ _OUT_OF_INLINE = re.compile(r" (</(?:strong|em|a|span|u|sup|sub|font)>)")
 # Characters that make Markdown out of text wherever they are ('[' and ']' apart, below).
 _ALWAYS = re.compile(r"([\\`*<$|])")
 # Math as Anki's MathJax finds it in a text: from its opening delimiter to the first closing.
-_MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.DOTALL)
+_MATH_OPENING = re.compile(r"\\[(\[]")
+_MATH_CLOSING = {"(": "\\)", "[": "\\]"}
 _SEQUENCE = {"class": "folge"}  # a list note's sequence (kam_anki.listcards)
 _MATH_CLASSES = frozenset({"math", "math math-display"})
 # Stand-ins while writing, never in the output: an empty element between a backslash and a
@@ -332,11 +333,18 @@ def _marked_math(text: str) -> str:
 
 def _math_parts(text: str) -> Iterator[tuple[str, str | None, bool]]:
     """(text before, the math's LaTeX or None at the end, whether it is display math)."""
-    at = 0
-    for found in _MATH.finditer(text) if "\\" in text else ():
-        inline, display = found.group(1), found.group(2)
-        yield text[at : found.start()], inline if inline is not None else display, inline is None
-        at = found.end()
+    at = search = 0
+    # Where each closing delimiter is last: an opening after it is text, known at once (so
+    # a text of thousands of openings is read once, not once per opening).
+    last = {kind: text.rfind(close) for kind, close in _MATH_CLOSING.items()}
+    while (found := _MATH_OPENING.search(text, search)) is not None:
+        kind, begin = found.group()[1], found.end()
+        if last[kind] < begin:
+            search = found.start() + 1
+            continue
+        end = text.find(_MATH_CLOSING[kind], begin)
+        yield text[at : found.start()], text[begin:end], kind == "["
+        at = search = end + 2
     yield text[at:], None, False
 
 
@@ -668,6 +676,7 @@ def answer_markdown(
 ) -> str:
     """An answer field -> Markdown whose rendering shows what ``html`` shows; raises
     :class:`Unsayable`. ``image_name`` maps a path back to Anki's name (as the build does)."""
+    _no_stand_ins(html)
     tree = clean(parse(html))
     writer = _Writer(allow_html, image_path)
     markdown = _brackets("\n".join(writer.blocks(tree.children)))
@@ -681,6 +690,7 @@ def answer_markdown(
 
 def question_markdown(html: str, *, allow_html: bool, image_path: ImagePath) -> str:
     """A question field -> the heading's Markdown (one line); raises :class:`Unsayable`."""
+    _no_stand_ins(html)
     tree = clean(parse(html))
     if any(_is_block(c) for c in tree.children):
         raise Unsayable("the question holds a block (a list, a paragraph): a heading cannot")
@@ -693,6 +703,12 @@ def question_markdown(html: str, *, allow_html: bool, image_path: ImagePath) -> 
     markdown = re.sub(r"(#+)$", r"\\\1", markdown)  # not the heading's closing hashes
     _same(html, render_question(markdown, allow_html=allow_html))
     return markdown
+
+
+def _no_stand_ins(html: str) -> None:
+    found = next((c for c in (_CUT, _OPEN, _MATH_LINE) if c in html), None)
+    if found is not None:
+        raise Unsayable(f"{describe(found)}: a noncharacter, kept by nobody's Markdown")
 
 
 def _keepable(markdown: str) -> None:
