@@ -383,6 +383,7 @@ def test_a_list_note_and_its_card_edited_alike_are_one_edit_and_an_unknown_cloze
     edit_note(desktop, "ziele-des-kam-5", ITEM_OLD, ITEM_NEW)  # the same on the card
     step = items["aufgaben-des-kam-8#Kontraktmanagement und Konditionenverhandlungen"]
     edit_list(desktop, "aufgaben-des-kam-8", f"{{{{c{step}::", "{{c99::")
+    edit_list(desktop, ANALYSE, "Leistung}}", "Leistung::was?}}")  # a hint
     source = export(desktop, tmp_path / "export.apkg")
     desktop.close()
     chapter = list_content / "key-account-management.md"
@@ -395,6 +396,8 @@ def test_a_list_note_and_its_card_edited_alike_are_one_edit_and_an_unknown_cloze
         f"{CHAPTER}:14: not pulled: aufgaben-des-kam-8/liste: cloze c99 is no item of this "
         "list (the build numbers the items): add the item in the Markdown"
     ) in result.output
+    assert f"{CHAPTER}:40: not pulled: {ANALYSE}/liste: cloze c" in result.output
+    assert "has a hint: Markdown has no place for it" in result.output
     assert changed_lines(original, chapter.read_text(encoding="utf-8")) == [
         (f"- {ITEM_OLD}", f"- {ITEM_NEW}")
     ]
