@@ -23,6 +23,8 @@ from anki_helpers import (
     sync_server,
 )
 from helpers import CHAPTER, Build, Repo, kam
+from kam_anki.items import split_item_id
+from kam_anki.state import LOCK_NAME, load_state
 from test_images_and_html import png
 
 # anki.collection first (see anki_helpers).
@@ -296,52 +298,142 @@ def test_a_pull_keeps_the_files_bom_line_ends_and_finds_images_by_content(
     ).replace(b"\r\nDer Zirkel\r\n", b"\r\nDer *ganze* Zirkel\r\n")
 
 
-def test_an_item_edited_on_its_item_card_goes_back_to_its_item_in_the_list(
+ANALYSE = "kam-zirkel-schritte-im-rahmen-der-analyse-5"
+
+
+def list_note(col: Any, card_id: str) -> Any:
+    """A card's list note (of the note type "KAM-Anki Liste")."""
+    return notes_by_source(col)[f"{card_id}/liste"]
+
+
+def edit_list(col: Any, card_id: str, old: str, new: str) -> None:
+    """A learner's edit in the list field of a card's list note, as the editor writes it."""
+    note = list_note(col, card_id)
+    assert old in note["Liste"]
+    note["Liste"] = note["Liste"].replace(old, new, 1)
+    col.update_note(note)
+
+
+def pull_content(content: Path, tmp_path: Path, source: Path) -> Result:
+    return kam(["pull", "--content", str(content), "-o", str(tmp_path / "kam.apkg"), str(source)])
+
+
+def test_an_item_edited_in_its_list_note_goes_back_to_its_item_in_the_list(
     list_content: Path, tmp_path: Path, build: Build
 ) -> None:
     build()
     desktop = open_collection(tmp_path / "desktop.anki2")
-    assert len(import_apkg(desktop, tmp_path / "kam.apkg").new) == 34
-    item = notes_by_source(desktop)["ziele-des-kam-5/2"]  # its back: the list, item 2 marked
-    assert f'<li class="gefragt">{ITEM_OLD}</li>' in item["Antwort"]
-    item["Antwort"] = item["Antwort"].replace(ITEM_OLD, ITEM_NEW)
-    desktop.update_note(item)
-    edit_note(desktop, "ziele-des-kam-5", ITEM_OLD, ITEM_NEW)  # the same on the list card
-    other = notes_by_source(desktop)["aufgaben-des-kam-8/3"]
-    other["Frage"] = other["Frage"].replace("Aufgaben", "Die Aufgaben")  # the gap's question
+    import_apkg(desktop, tmp_path / "kam.apkg")
+    # The item is the cloze whose number the lock keeps for it.
+    key = lock_items(list_content)[f"ziele-des-kam-5#{ITEM_OLD}"]
+    edit_list(desktop, "ziele-des-kam-5", f"{{{{c{key}::{ITEM_OLD}}}}}",
+              f"{{{{c{key}::<b>Förderung</b>&nbsp;der Kundennähe}}}}<br>")  # fmt: skip
+    other = list_note(desktop, "aufgaben-des-kam-8")
+    other["Frage"] = other["Frage"].replace("Aufgaben", "Die Aufgaben")  # its question
     desktop.update_note(other)
+    # A sequence (.folge): its list carries the build's class; a formula in an item.
+    assert '<ul class="folge">' in list_note(desktop, ANALYSE)["Liste"]
+    edit_list(desktop, ANALYSE, "Leistung}}", "Leistung \\(L_{a} \\ge 1\\)}}")
     source = export(desktop, tmp_path / "export.apkg")
-    edit_note(desktop, "ziele-des-kam-5", ITEM_NEW, "Förderung der Kundennähe")
+    chapter = list_content / "key-account-management.md"
+    original = chapter.read_text(encoding="utf-8")
+
+    result = pull_content(list_content, tmp_path, source)
+    assert result.exit_code == 0, result.output
+    assert f"{CHAPTER}:14: pulled: aufgaben-des-kam-8: question" in result.output
+    assert f"{CHAPTER}:27: pulled: ziele-des-kam-5: answer" in result.output
+    assert f"{CHAPTER}:40: pulled: {ANALYSE}: answer" in result.output
+    pulled = chapter.read_text(encoding="utf-8")
+    assert changed_lines(original, pulled) == [
+        ("## Aufgaben des KAM? (8) {#aufgaben-des-kam-8 .liste}",
+         "## Die Aufgaben des KAM? (8) {#aufgaben-des-kam-8 .liste}"),
+        (f"- {ITEM_OLD}", "- **Förderung** der Kundennähe"),
+        ("- Leistung", "- Leistung \\(L_{a} \\ge 1\\)"),
+    ]  # fmt: skip
+    assert "0 pulled" in pull_content(list_content, tmp_path, source).output
+
+    # The same item edited otherwise on the card's own note: which is meant, only the
+    # learner knows.
+    chapter.write_text(original, encoding="utf-8")
+    edit_note(desktop, "ziele-des-kam-5", ITEM_OLD, "Förderung der Kundenbindung")
     differently = export(desktop, tmp_path / "differently.apkg")
     desktop.close()
-    original = (list_content / "key-account-management.md").read_text(encoding="utf-8")
-
-    result = kam(
-        ["pull", "--content", str(list_content), "-o", str(tmp_path / "kam.apkg"), str(source)],
-    )
-    assert result.exit_code == 1, result.output
-    assert f"{CHAPTER}:27: pulled: ziele-des-kam-5: answer" in result.output
-    assert (
-        f"{CHAPTER}:14: not pulled: aufgaben-des-kam-8/3: the question of an item card"
-        in result.output
-    )
-    pulled = (list_content / "key-account-management.md").read_text(encoding="utf-8")
-    assert changed_lines(original, pulled) == [(f"- {ITEM_OLD}", f"- {ITEM_NEW}")]
-
-    (list_content / "key-account-management.md").write_text(original, encoding="utf-8")
-    result = kam(
-        [
-            "pull",
-            "--content",
-            str(list_content),
-            "-o",
-            str(tmp_path / "kam.apkg"),
-            str(differently),
-        ],
-    )
+    result = pull_content(list_content, tmp_path, differently)
     assert result.exit_code == 1, result.output
     assert (
         f"{CHAPTER}:27: not pulled: ziele-des-kam-5: edited differently in several notes "
-        "(ziele-des-kam-5, ziele-des-kam-5/2): make the edit by hand"
+        "(ziele-des-kam-5, ziele-des-kam-5/liste): make the edit by hand"
     ) in result.output
-    assert (list_content / "key-account-management.md").read_text(encoding="utf-8") == original
+    assert changed_lines(original, chapter.read_text(encoding="utf-8")) == [
+        ("## Aufgaben des KAM? (8) {#aufgaben-des-kam-8 .liste}",
+         "## Die Aufgaben des KAM? (8) {#aufgaben-des-kam-8 .liste}"),
+        ("- Leistung", "- Leistung \\(L_{a} \\ge 1\\)"),
+    ]  # fmt: skip
+
+
+def test_a_list_note_and_its_card_edited_alike_are_one_edit_and_an_unknown_cloze_is_not_pulled(
+    list_content: Path, tmp_path: Path, build: Build
+) -> None:
+    build()
+    desktop = open_collection(tmp_path / "desktop.anki2")
+    import_apkg(desktop, tmp_path / "kam.apkg")
+    items = lock_items(list_content)
+    key = items[f"ziele-des-kam-5#{ITEM_OLD}"]
+    edit_list(desktop, "ziele-des-kam-5", ITEM_OLD, ITEM_NEW)
+    edit_note(desktop, "ziele-des-kam-5", ITEM_OLD, ITEM_NEW)  # the same on the card
+    step = items["aufgaben-des-kam-8#Kontraktmanagement und Konditionenverhandlungen"]
+    edit_list(desktop, "aufgaben-des-kam-8", f"{{{{c{step}::", "{{c99::")
+    edit_list(desktop, ANALYSE, "Leistung}}", "Leistung::was?}}")  # a hint
+    source = export(desktop, tmp_path / "export.apkg")
+    desktop.close()
+    chapter = list_content / "key-account-management.md"
+    original = chapter.read_text(encoding="utf-8")
+
+    result = pull_content(list_content, tmp_path, source)
+    assert result.exit_code == 1, result.output
+    assert f"{CHAPTER}:27: pulled: ziele-des-kam-5: answer" in result.output
+    assert (
+        f"{CHAPTER}:14: not pulled: aufgaben-des-kam-8/liste: cloze c99 is no item of this "
+        "list (the build numbers the items): add the item in the Markdown"
+    ) in result.output
+    assert f"{CHAPTER}:40: not pulled: {ANALYSE}/liste: cloze c" in result.output
+    assert "has a hint: Markdown has no place for it" in result.output
+    assert changed_lines(original, chapter.read_text(encoding="utf-8")) == [
+        (f"- {ITEM_OLD}", f"- {ITEM_NEW}")
+    ]
+    assert key in lock_items(list_content).values()
+
+
+def test_an_item_edited_by_author_and_in_the_list_note_is_a_conflict(
+    list_content: Path, tmp_path: Path, build: Build
+) -> None:
+    build()
+    desktop = open_collection(tmp_path / "desktop.anki2")
+    import_apkg(desktop, tmp_path / "kam.apkg")
+    edit_list(desktop, "ziele-des-kam-5", ITEM_OLD, "Förderung der Kundennähe")
+    source = export(desktop, tmp_path / "export.apkg")
+    desktop.close()
+    chapter = list_content / "key-account-management.md"
+    chapter.write_text(
+        chapter.read_text(encoding="utf-8").replace(f"- {ITEM_OLD}", f"- {ITEM_OLD} im Haus"),
+        encoding="utf-8",
+    )
+    authored = chapter.read_text(encoding="utf-8")
+    result = pull_content(list_content, tmp_path, source)
+    assert result.exit_code == 1, result.output
+    assert f"{CHAPTER}:27: conflict: ziele-des-kam-5: changed in Anki and in the Markdown" in (
+        result.output
+    )
+    assert "    +- Förderung der Kundennähe\n" in result.output
+    assert chapter.read_text(encoding="utf-8") == authored
+
+
+def lock_items(content: Path) -> dict[str, int]:
+    """The lock's items: ``card-id#text`` -> the item's cloze number."""
+    state = load_state((content / LOCK_NAME).read_bytes(), LOCK_NAME)
+    found = {}
+    for item_id, item in state.items.items():
+        parts = split_item_id(item_id)
+        assert parts is not None
+        found[f"{parts[0]}#{item.text}"] = parts[1]
+    return found

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kam_anki import clock
-from kam_anki.build import Result, build
+from kam_anki.build import LIST_SUFFIX, Result, build
 from kam_anki.cache import CACHE_DIR
 from kam_anki.characters import decode
 from kam_anki.errors import PathError
@@ -334,16 +334,15 @@ def pull(project: Project, source: Path, *, dry_run: bool = False) -> PullOutcom
     for card_id, stamp in locked.items():
         shipped.setdefault(card_id, set()).add(stamp.digest)
     targets: dict[str, Target] = {}
-    for note in outcome.notes:
-        parent = note.card_id.split("/", 1)[0]
-        if parent not in cards or REMOVED_TAG in note.tags or note.card_id != parent:
-            continue  # list notes: not pulled yet
+    for note in outcome.notes:  # a card's note, and its list note (``card-id/liste``)
+        parent = note.card_id.removesuffix(LIST_SUFFIX) if note.clozes else note.card_id
+        if parent not in cards or REMOVED_TAG in note.tags:
+            continue
         targets[guid(config, note.card_id)] = Target(
             cards[parent],
             note,
             changed=note.card_id in changed,
             shipped=frozenset(shipped.get(note.card_id, ())),
-            item=note.card_id != parent,
         )
     card_ids = {guid(config, card_id): card_id for card_id in {*locked, *shipped}}
     card_ids.update({key: target.note.card_id for key, target in targets.items()})

@@ -7,9 +7,13 @@ change since: the card is as last shipped, and that version is not newer than th
 (were it newer, an import would have replaced the edit, and the learner edited an older
 version). Otherwise both sides changed: a conflict, and the Markdown stays as it is.
 
-An item card of a list card shows the list card's answer with its item marked: an edit there
-is an edit of the list card's answer. (A new kind of note comes in as a :class:`Target` with
-the card it is made from, and a way back to that card's fields in :func:`_decide`.)
+A list note (:mod:`kam_anki.listcards`) holds its card's question and its answer with each
+item a cloze: an edit there is an edit of the card. Each cloze's number names its item (the
+lock keeps which): the list field with the clozes taken off, their numbers checked against
+the list's items, is the card's answer again. A card edited through its own note and its
+list note is pulled when the two agree (or changed different fields). (A new kind of note
+comes in as a :class:`Target` with the card it is made from, and a way back to that card's
+fields in :func:`_decide`.)
 """
 
 from __future__ import annotations
@@ -27,13 +31,14 @@ from kam_anki.characters import LINE_END
 from kam_anki.headings import find_id, heading_span
 from kam_anki.learner import LearnerNote
 from kam_anki.model import Card, Note
-from kam_anki.notetype import FIELDS
+from kam_anki.notetype import FIELDS, LIST_FIELDS
 from kam_anki.splice import splice
 from kam_anki.unrender import Unsayable, answer_markdown, canonical, question_markdown
 
 Kind = Literal["pulled", "conflict", "not pulled"]
-# The asked item on the back of an item card (:mod:`kam_anki.listcards`).
-_ASKED = re.compile(r'<li\s+class="gefragt"\s*>')
+# A cloze as Anki reads it: up to the first "}}" (the build writes braces in an item as
+# character references, and a "::" in it would start a hint).
+_CLOZE = re.compile(r"\{\{c(\d{1,9})::(.*?)\}\}", re.DOTALL)
 _QUESTION, _ANSWER, _CHAPTER, _SOURCE = FIELDS
 
 
@@ -41,11 +46,15 @@ _QUESTION, _ANSWER, _CHAPTER, _SOURCE = FIELDS
 class Target:
     """A note of the deck, as the content has it now, that a learner's note may be."""
 
-    card: Card  # its card (for a list's item card: the card with the list)
+    card: Card  # its card (for a list note: the card with the list)
     note: Note  # as the build makes it now
     changed: bool  # the Markdown changed since the card was last shipped
     shipped: frozenset[str]  # the digests of every version shipped
-    item: bool = False  # an item card of a list card: its answer is the list card's answer
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Its note type's field names (a list note's answer is its list)."""
+        return LIST_FIELDS if self.note.clozes else FIELDS
 
 
 @dataclass(frozen=True)
@@ -112,7 +121,7 @@ def plan(
     """What to write where: ``targets`` by GUID, the learner's notes, and ``read`` giving a
     content file's text (line ends as they are) by its path."""
     findings: list[Finding] = []
-    by_card: dict[str, list[tuple[str, _Edit]]] = {}  # by card id: from its note, its item notes
+    by_card: dict[str, list[tuple[str, _Edit]]] = {}  # by card id: from its note, its list note
     edits: dict[str, list[_Edit]] = {}  # by file
     unchanged = 0
     for note in learner:
@@ -159,10 +168,13 @@ def plan(
 
 
 def _one_edit(found: Sequence[tuple[str, _Edit]]) -> _Edit | Finding:
-    """A card edited through its note and its item cards' notes: one edit if they agree."""
+    """A card edited through its note and its list note: one edit if no field was edited
+    differently in the two."""
     first = found[0][1]
-    if all((e.question, e.answer) == (first.question, first.answer) for _, e in found):
-        return first
+    questions = {e.question for _, e in found} - {None}
+    answers = {e.answer for _, e in found} - {None}
+    if len(questions) <= 1 and len(answers) <= 1:
+        return _Edit(first.card, next(iter(questions), None), next(iter(answers), None))
     card = first.card
     names = ", ".join(sorted(note_id for note_id, _ in found))
     return Finding(
@@ -186,12 +198,11 @@ def _decide(
     if not differs:
         return None
     where = (card.path, card.line, target.note.card_id)
-    problem = _not_pullable(target, note, differs)
-    if problem:
-        return Finding("not pulled", *where, problem)
-    if target.item:  # an item card shows the whole list, its item marked: the list card's
-        unmarked = _ASKED.sub("<li>", note.fields[_ANSWER])
-        note = LearnerNote(note.guid, note.mod, {**note.fields, _ANSWER: unmarked}, note.tags)
+    try:
+        note = _as_card_note(target, note)
+    except Unsayable as exc:
+        return Finding("not pulled", *where, str(exc))
+    differs = [FIELDS[target.names.index(name)] for name in differs]
     if target.changed or note.mod < target.note.mod:
         return _conflict(target, note, allow_html=allow_html, images=images)
     fixed = [name for name in differs if name in (_CHAPTER, _SOURCE)]
@@ -223,29 +234,55 @@ def _decide(
 def _edited(target: Target, note: LearnerNote) -> list[str]:
     """The fields the learner's note shows otherwise than the Markdown does now; none if
     it is a version as shipped (the next import brings the new one)."""
-    built = target.note.fields.by_name()
-    mine = [note.fields.get(name) for name in FIELDS]
+    names = target.names
+    built = target.note.fields.by_name(names)
+    mine = [note.fields.get(name) for name in names]
     differs = [
         name
-        for name, value in zip(FIELDS, mine, strict=True)
+        for name, value in zip(names, mine, strict=True)
         if value is None or canonical(value) != canonical(built[name])
     ]
     values = [value for value in mine if value is not None]
-    if len(values) == len(FIELDS) and digest(values, target.note.tags) in target.shipped:
+    if len(values) == len(names) and digest(values, target.note.tags) in target.shipped:
         return []
     return differs
 
 
-def _not_pullable(target: Target, note: LearnerNote, differs: Sequence[str]) -> str | None:
-    if target.item and _QUESTION in differs:
-        return (
-            "the question of an item card (the list with a gap) is made from its list card: "
-            "edit the list card's question or list instead"
-        )
-    missing = [name for name in (_QUESTION, _ANSWER) if name not in note.fields]
+def _as_card_note(target: Target, note: LearnerNote) -> LearnerNote:
+    """The learner's note as its card's own note: a list note's list field with each item's
+    cloze taken off, each cloze number one of the list's items (its key), once. Raises
+    :class:`Unsayable`."""
+    missing = [name for name in target.names[:2] if name not in note.fields]
     if missing:
-        return f"the learner's note has no field {missing[0]!r} (note type changed in Anki)"
-    return None
+        raise Unsayable(
+            f"the learner's note has no field {missing[0]!r} (note type changed in Anki)"
+        )
+    if not target.note.clozes:
+        return note
+    keys = set(target.note.clozes)
+    seen: set[int] = set()
+
+    def item(cloze: re.Match[str]) -> str:
+        number, inside = int(cloze.group(1)), cloze.group(2)
+        if number not in keys:
+            raise Unsayable(
+                f"cloze c{number} is no item of this list (the build numbers the items): "
+                "add the item in the Markdown"
+            )
+        if number in seen:
+            raise Unsayable(f"cloze c{number} twice: each item is one cloze")
+        if "::" in inside:
+            raise Unsayable(f"cloze c{number} has a hint: Markdown has no place for it")
+        seen.add(number)
+        return inside
+
+    listed = note.fields[target.names[1]]
+    end = listed.rfind("}}") + 2  # no cloze after the last "}}": not looked for there
+    plain = _CLOZE.sub(item, listed[:end]) + listed[end:]
+    fields = {
+        mine: note.fields.get(theirs, "") for mine, theirs in zip(FIELDS, target.names, strict=True)
+    }
+    return LearnerNote(note.guid, note.mod, {**fields, _ANSWER: plain}, note.tags)
 
 
 def _conflict(target: Target, note: LearnerNote, *, allow_html: bool, images: Images) -> Finding:
@@ -257,8 +294,6 @@ def _conflict(target: Target, note: LearnerNote, *, allow_html: bool, images: Im
         )
     except Unsayable:
         question = canonical(note.fields[_QUESTION])
-    if target.item:  # its question is the list with a gap: the card's is what it asks
-        question = card.question
     try:
         answer = answer_markdown(
             note.fields[_ANSWER],

@@ -8,6 +8,13 @@ sees: blanks between blocks and around line breaks do not count, labels are the 
 markup). :func:`answer_markdown` and :func:`question_markdown` write Markdown, then render
 it again: only Markdown that renders to what the learner sees is given back, anything else
 comes with the reason (:class:`Unsayable`).
+
+The dialect of :mod:`kam_anki.render`: math is what Anki's MathJax reads in a text,
+``\\(…\\)`` and ``\\[…\\]``, written back with its LaTeX as it is (the build's
+``\\<span></span>(`` is a backslash and a parenthesis, no math); escapes never open math
+(``[`` is ``\\[`` only where no ``\\]`` follows); tables come back as pipe tables;
+highlighted code as its text in a fence with its language (highlighting is the build's
+markup, as labels are).
 """
 
 from __future__ import annotations
@@ -38,8 +45,19 @@ _AROUND_BLOCK = re.compile(r" ?(</?(?:" + "|".join(sorted(BLOCKS)) + r")(?: [^>]
 _PRE = re.compile(r"(<pre>.*?</pre>)", re.DOTALL)
 _INTO_INLINE = re.compile(r"(<(?:strong|em|a|span|u|sup|sub|font)(?: [^>]*)?>) ")
 _OUT_OF_INLINE = re.compile(r" (</(?:strong|em|a|span|u|sup|sub|font)>)")
-# Characters that make Markdown out of text wherever they are.
-_ALWAYS = re.compile(r"([\\`*\[\]<])")
+# Characters that make Markdown out of text wherever they are ('[' and ']' apart, below).
+_ALWAYS = re.compile(r"([\\`*<$|])")
+# Math as Anki's MathJax finds it in a text: from its opening delimiter to the first closing.
+_MATH_OPENING = re.compile(r"\\[(\[]")
+_MATH_CLOSING = {"(": "\\)", "[": "\\]"}
+_SEQUENCE = {"class": "folge"}  # a list note's sequence (kam_anki.listcards)
+_MATH_CLASSES = frozenset({"math", "math math-display"})
+# Stand-ins while writing, never in the output: an empty element between a backslash and a
+# delimiter character (no math there), an escaped '[' (how, once the whole text is known),
+# and a line end inside math (kept as it is, not a line of the paragraph).
+_CUT = "\ufdd0"
+_OPEN = "\ufdd1"
+_MATH_LINE = "\ufdd2"
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _LINE_START = re.compile(
     r"^(?:(#{1,6}|>|[-+*](?= |$)|=+$|-+$|~~~)|(\d{1,9})([.)])(?= |$)|([•◦▪‣–])(?=[ \t]|$))"
@@ -105,20 +123,64 @@ def clean(root: Element) -> Element:
     """The tree without the editor's noise (a new tree)."""
     children: list[Node] = []
     for child in root.children:
+        if _cuts_math(child, children):
+            children.append(_CUT)
         children.extend(_clean_node(child))
     children = _merge_neighbours(_divs_as_lines(children))
+    if root.tag == "pre":
+        children = [_plain_code(c) for c in children]
     if root.tag in ("", "p", "li", "td", "th", "blockquote") or root.tag in _HEADINGS:
         children = _trim_breaks(children)
     attrs = dict(root.attrs)
-    if attrs.get("class") == "label":
-        del attrs["class"]  # the build sets labels from the text
+    if attrs.get("class") == "label" or (root.tag in ("ul", "ol") and attrs == _SEQUENCE):
+        del attrs["class"]  # the build sets labels from the text, sequences from the card
     return Element(root.tag, attrs, children)
+
+
+def _cuts_math(node: Node, before: list[Node]) -> bool:
+    """The build's ``\\<span></span>(``: a backslash and a delimiter character as text."""
+    return (
+        isinstance(node, Element)
+        and node.tag == "span"
+        and not node.attrs
+        and not node.children
+        and bool(before)
+        and isinstance(before[-1], str)
+        and before[-1].endswith("\\")
+    )
+
+
+def _plain_code(node: Node) -> Node:
+    """Highlighted code (Pygments' ``<span class>`` runs) is its text: the build colours it."""
+    if not isinstance(node, Element) or node.tag != "code":
+        return node
+    text = _span_text(node.children)
+    return node if text is None else Element("code", node.attrs, [text] if text else [])
+
+
+def _span_text(nodes: list[Node]) -> str | None:
+    parts: list[str] = []
+    for node in nodes:
+        if isinstance(node, str):
+            parts.append(node)
+            continue
+        inner = _span_text(node.children) if node.tag == "span" else None
+        if inner is None or set(node.attrs) - {"class"}:
+            return None
+        parts.append(inner)
+    return "".join(parts)
 
 
 def _clean_node(node: Node) -> list[Node]:
     if isinstance(node, str):
         return [node.replace("\xa0", " ")] if node else []
     node = _styled(node)
+    if node.attrs.get("class") in _MATH_CLASSES and len(node.attrs) == 1:
+        # The build's wrappers of math: MathJax reads the delimiters, not them. Display math
+        # alone on its lines is a paragraph of its own, as its Markdown is.
+        tag = {"span": "span", "div": "p"}.get(node.tag)
+        if tag is not None:
+            node = Element(tag, {}, node.children)
     element = clean(Element(_RENAMED.get(node.tag, node.tag), node.attrs, node.children))
     empty = not element.children and element.tag not in VOID
     if element.tag == "span" and (empty or not element.attrs):
@@ -243,7 +305,9 @@ def _serialise(element: Element, *, pre: bool) -> str:
     for child in element.children:
         if isinstance(child, str):
             parts.append(
-                escape(child, quote=False) if pre else _SPACE.sub(" ", escape(child, quote=False))
+                escape(child.replace(_CUT, ""), quote=False)
+                if pre
+                else _SPACE.sub(" ", _marked_math(child))
             )
             continue
         attrs = "".join(
@@ -254,6 +318,34 @@ def _serialise(element: Element, *, pre: bool) -> str:
             parts.append(_serialise(child, pre=pre or child.tag == "pre"))
             parts.append(f"</{child.tag}>")
     return "".join(parts)
+
+
+def _marked_math(text: str) -> str:
+    """A text with its math marked (``<m>`` inline, ``<M>`` display), escaped."""
+    out: list[str] = []
+    for plain, tex, display in _math_parts(text):
+        out.append(escape(plain.replace(_CUT, ""), quote=False))
+        if tex is not None:
+            tag = "M" if display else "m"
+            out.append(f"<{tag}>{escape(tex, quote=False)}</{tag}>")
+    return "".join(out)
+
+
+def _math_parts(text: str) -> Iterator[tuple[str, str | None, bool]]:
+    """(text before, the math's LaTeX or None at the end, whether it is display math)."""
+    at = search = 0
+    # Where each closing delimiter is last: an opening after it is text, known at once (so
+    # a text of thousands of openings is read once, not once per opening).
+    last = {kind: text.rfind(close) for kind, close in _MATH_CLOSING.items()}
+    while (found := _MATH_OPENING.search(text, search)) is not None:
+        kind, begin = found.group()[1], found.end()
+        if last[kind] < begin:
+            search = found.start() + 1
+            continue
+        end = text.find(_MATH_CLOSING[kind], begin)
+        yield text[at : found.start()], text[begin:end], kind == "["
+        at = search = end + 2
+    yield text[at:], None, False
 
 
 def _attribute(name: str, value: str) -> str:
@@ -279,26 +371,27 @@ class _Writer:
         """Inline nodes -> the lines of a paragraph; a line break is a line end."""
         lines = self.inline_raw(nodes, "").split("\n")
         # Markdown drops blanks at line ends; an empty line would end the paragraph.
-        return "\n".join(_line_start(line.strip()) or "\\" for line in lines)
+        text = "\n".join(_line_start(line.strip()) or "\\" for line in lines)
+        return text.replace(_MATH_LINE, "\n")
 
-    def inline_raw(self, nodes: list[Node], outer: str) -> str:
-        """``outer``: the emphasis character around (one inside is written with the other)."""
+    def inline_raw(self, nodes: list[Node], outer: str, *, link: bool = False) -> str:
+        """``outer``: the emphasis character around (one inside is written with the other);
+        ``link``: inside a link's text (where a ']' would end it)."""
         out: list[str] = []
         for node in nodes:
             if isinstance(node, str):
-                # Blanks as they are (a field's own line ends are blanks too).
-                out.append(_escape_text(_LINE_BREAKS.sub(" ", node)))
+                out.append(_text(node, link=link))
             elif node.tag == "br":
                 out.append("\n")
             else:
-                out.append(self.inline_element(node, outer))
+                out.append(self.inline_element(node, outer, link=link))
         return "".join(out)
 
-    def inline_element(self, node: Element, outer: str) -> str:
+    def inline_element(self, node: Element, outer: str, *, link: bool = False) -> str:
         tag = node.tag
         if tag in _EMPHASIS:
             char = "_" if outer == "*" else "*"
-            inner = self.inline_raw(node.children, char)
+            inner = self.inline_raw(node.children, char, link=link)
             stripped = inner.strip()
             if not stripped:
                 return inner
@@ -306,16 +399,17 @@ class _Writer:
             trail = " " if inner[-1:].isspace() else ""
             if char == "*" and (stripped[0] == "*" or stripped[-1] == "*"):
                 char = "_"  # "***" could be read two ways
-                inner = self.inline_raw(node.children, char)
+                inner = self.inline_raw(node.children, char, link=link)
                 stripped = inner.strip()
             mark = _EMPHASIS[tag].replace("*", char)
             return f"{lead}{mark}{stripped}{mark}{trail}"
         if tag == "code" and all(isinstance(c, str) for c in node.children) and not node.attrs:
             return _code_span("".join(str(c) for c in node.children))
         if tag == "a" and set(node.attrs) <= {"href", "title"} and "href" in node.attrs:
-            return f"[{self.inline_raw(node.children, outer)}]({_destination(node.attrs)})"
+            text = self.inline_raw(node.children, outer, link=True)
+            return f"[{text}]({_destination(node.attrs)})"
         if tag == "img" and set(node.attrs) <= {"src", "alt", "title"}:
-            alt = _escape_text(node.attrs.get("alt", ""))
+            alt = _escape_text(node.attrs.get("alt", ""), link=True)
             path = self.image_path(node.attrs.get("src", ""))
             return f"![{alt}]({_destination({**node.attrs, 'href': path})})"
         if self.allow_html and tag not in BLOCKS:
@@ -369,6 +463,8 @@ class _Writer:
             return self.list_block(node, last_list)
         if tag == "pre":
             return self.fence(node), ""
+        if tag == "table":
+            return self.table(node), ""
         if tag in _HEADINGS and _HEADINGS[tag] >= 3 and not node.attrs:
             return [f"{'#' * _HEADINGS[tag]} {self.inline(node.children)}"], ""
         if tag == "hr":
@@ -413,6 +509,43 @@ class _Writer:
             lines.extend(indent + line if line else "" for line in body[1:])
         return lines, kind
 
+    def table(self, node: Element) -> list[str]:
+        """A table -> a pipe table: its first row the header, alignment from the header."""
+        rows: list[Node] = []
+        for part in node.children:
+            if isinstance(part, Element) and part.tag in ("thead", "tbody") and not part.attrs:
+                rows += part.children
+            else:
+                rows.append(part)
+        cells = [
+            [c for c in row.children if not _blank(c)]
+            for row in rows
+            if isinstance(row, Element) and row.tag == "tr" and not row.attrs
+        ]
+        width = len(cells[0]) if cells else 0
+        kinds = [[isinstance(c, Element) and c.tag for c in row] for row in cells]
+        if (
+            node.attrs
+            or not width
+            or len(cells) != sum(not _blank(row) for row in rows)
+            or kinds[0] != ["th"] * width
+            or any(kind != ["td"] * width for kind in kinds[1:])
+        ):
+            raise Unsayable(f"{_describe(node)}: a table a pipe table cannot say")
+        header = [c for c in cells[0] if isinstance(c, Element)]
+        lines = [self.row(header), "| " + " | ".join(map(_alignment, header)) + " |"]
+        lines += [self.row([c for c in row if isinstance(c, Element)]) for row in cells[1:]]
+        return lines
+
+    def row(self, cells: list[Element]) -> str:
+        written = []
+        for cell in cells:
+            text = self.inline_raw(cell.children, "").strip()
+            if "\n" in text or _MATH_LINE in text or any(_is_block(c) for c in cell.children):
+                raise Unsayable("a line break or a block in a table cell: a pipe table has none")
+            written.append(re.sub(r"(?<!\\)\|", r"\\|", text))  # a '|' in code too
+        return "| " + " | ".join(written) + " |"
+
     def fence(self, node: Element) -> list[str]:
         code = node.children[0] if len(node.children) == 1 else None
         if not isinstance(code, Element) or code.tag != "code" or node.attrs:
@@ -445,16 +578,55 @@ def _groups(nodes: list[Node]) -> Iterator[Element | list[Node]]:
             yield node
 
 
+def _alignment(cell: Element) -> str:
+    style = "".join(cell.attrs.get("style", "").split()).rstrip(";").lower()
+    if set(cell.attrs) - {"style"}:
+        raise Unsayable(f"{_describe(cell)}: a table cell a pipe table cannot say")
+    aligned = {"": "---", "text-align:left": ":--", "text-align:right": "--:"}
+    aligned["text-align:center"] = ":-:"
+    if style not in aligned:
+        raise Unsayable(f"{_describe(cell)}: a table cell a pipe table cannot say")
+    return aligned[style]
+
+
 def _describe(node: Element) -> str:
     attrs = "".join(f' {k}="{v}"' for k, v in node.attrs.items())
     return f"<{node.tag}{attrs}>"
 
 
-def _escape_text(text: str) -> str:
-    text = _ALWAYS.sub(r"\\\1", text)
+def _text(text: str, *, link: bool) -> str:
+    """A text node: its math as it is, the rest escaped (blanks as they are: a field's own
+    line ends are blanks too)."""
+    out: list[str] = []
+    for plain, tex, display in _math_parts(text):
+        out.append(_escape_text(_LINE_BREAKS.sub(" ", plain.replace(_CUT, "")), link=link))
+        if tex is not None:
+            opening, closing = ("\\[", "\\]") if display else ("\\(", "\\)")
+            out.append(opening + tex.replace("\n", _MATH_LINE) + closing)
+    return "".join(out)
+
+
+def _escape_text(text: str, *, link: bool = False) -> str:
+    text = _ALWAYS.sub(r"\\\1", text).replace("[", _OPEN)
+    if link:  # elsewhere a ']' closes no link: no '[' opens one
+        text = text.replace("]", "\\]")
     text = _ENTITY_LIKE.sub(r"\\&", text)
     # An underscore between letters is a letter; next to anything else it may be emphasis.
     return re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
+
+
+def _brackets(markdown: str) -> str:
+    """Each escaped '[' as ``\\[``, or as ``&#91;`` where a ``\\]`` follows (which would
+    close display math opened by ``\\[``)."""
+    if _OPEN not in markdown:
+        return markdown
+    last = markdown.rfind("\\]")
+    parts = markdown.split(_OPEN)
+    out, at = [parts[0]], len(parts[0])
+    for part in parts[1:]:
+        out += ["&#91;" if at < last else "\\[", part]
+        at += 1 + len(part)
+    return "".join(out)
 
 
 def _line_start(line: str) -> str:
@@ -504,9 +676,10 @@ def answer_markdown(
 ) -> str:
     """An answer field -> Markdown whose rendering shows what ``html`` shows; raises
     :class:`Unsayable`. ``image_name`` maps a path back to Anki's name (as the build does)."""
+    _no_stand_ins(html)
     tree = clean(parse(html))
     writer = _Writer(allow_html, image_path)
-    markdown = "\n".join(writer.blocks(tree.children))
+    markdown = _brackets("\n".join(writer.blocks(tree.children)))
     if not markdown.strip():
         raise Unsayable("the learner emptied the answer: a card needs one")
     _keepable(markdown)
@@ -517,10 +690,11 @@ def answer_markdown(
 
 def question_markdown(html: str, *, allow_html: bool, image_path: ImagePath) -> str:
     """A question field -> the heading's Markdown (one line); raises :class:`Unsayable`."""
+    _no_stand_ins(html)
     tree = clean(parse(html))
     if any(_is_block(c) for c in tree.children):
         raise Unsayable("the question holds a block (a list, a paragraph): a heading cannot")
-    markdown = _Writer(allow_html, image_path).inline(tree.children)
+    markdown = _brackets(_Writer(allow_html, image_path).inline(tree.children))
     if not markdown.strip():
         raise Unsayable("the learner emptied the question: a card needs one")
     _keepable(markdown)
@@ -529,6 +703,12 @@ def question_markdown(html: str, *, allow_html: bool, image_path: ImagePath) -> 
     markdown = re.sub(r"(#+)$", r"\\\1", markdown)  # not the heading's closing hashes
     _same(html, render_question(markdown, allow_html=allow_html))
     return markdown
+
+
+def _no_stand_ins(html: str) -> None:
+    found = next((c for c in (_CUT, _OPEN, _MATH_LINE) if c in html), None)
+    if found is not None:
+        raise Unsayable(f"{describe(found)}: a noncharacter, kept by nobody's Markdown")
 
 
 def _keepable(markdown: str) -> None:
