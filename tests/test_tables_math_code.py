@@ -138,6 +138,15 @@ def test_math_that_cannot_be_typeset_is_a_warning_with_its_line(content: Path) -
     ]
 
 
+def test_anki_closing_delimiter_inside_math_is_a_warning_and_a_latex_break_is_not() -> None:
+    """``$a \\) b$`` is stored as ``\\(a \\) b\\)``: MathJax would end the formula early."""
+    found = render_answer("$0 \\) x$ und $$a \\] b$$ und $y \\\\)$").math
+    assert found == (
+        (1, "math '0 \\) x': '\\)' inside ends the formula early: MathJax cannot typeset it"),
+        (1, "math 'a \\] b': '\\]' inside ends the formula early: MathJax cannot typeset it"),
+    )
+
+
 def test_a_card_heading_inside_display_math_is_an_error(content: Path) -> None:
     (content / "formeln.md").write_text(
         "# Formeln\n\n## Eins {#eins}\n\n$$\nx\n## Zwei {#zwei}\n$$\n", encoding="utf-8"

@@ -248,7 +248,7 @@ def _check(state: StateCore) -> None:
     never closed, or LaTeX whose braces or environments do not match."""
     for token in state.tokens:
         if token.type in MATH_BLOCKS:
-            found = _latex_problems(token.content)
+            found = _latex_problems(token.content, "\\]")
         elif token.type == "inline" and script_link(token.content):
             found = ["a link to a script in math ('\\href', '\\url') is shown as text"]
         elif token.type == "inline" and ("$" in token.content or "\\" in token.content):
@@ -263,7 +263,8 @@ def _inline_problems(children: Sequence[Token]) -> list[str]:
     found: list[str] = []
     for child in children:
         if is_math(child):
-            found.extend(_latex_problems(child.content))
+            close = "\\)" if child.type in _INLINE else "\\]"
+            found.extend(_latex_problems(child.content, close))
         elif child.type == "text_special" and child.markup in ("\\(", "\\["):
             close = "\\)" if child.markup == "\\(" else "\\]"
             found.append(
@@ -278,8 +279,10 @@ def _inline_problems(children: Sequence[Token]) -> list[str]:
     return found
 
 
-def _latex_problems(tex: str) -> list[str]:
-    """Braces, ``\\begin``/``\\end`` and ``\\left``/``\\right`` that do not pair up."""
+def _latex_problems(tex: str, close: str) -> list[str]:
+    """Braces, ``\\begin``/``\\end`` and ``\\left``/``\\right`` that do not pair up, and
+    Anki's own closing delimiter ``close`` inside (``$a \\) b$``): MathJax would end the
+    formula there and show the rest as text."""
     problems: list[str] = []
     depth = 0
     environments: list[str] = []
@@ -300,6 +303,8 @@ def _latex_problems(tex: str) -> list[str]:
                 problems.append(f"math {_short(tex)}: '\\end{{{name}}}' without its '\\begin'")
         elif side:
             sides += 1 if side == "left" else -1
+        elif text == close:
+            problems.append(f"math {_short(tex)}: '{close}' inside ends the formula early")
     if depth > 0:
         problems.append(f"math {_short(tex)}: '{{' never closed with '}}'")
     problems += [

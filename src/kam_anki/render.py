@@ -31,7 +31,7 @@ from kam_anki.highlight import highlight
 from kam_anki.remote import remote_resources
 
 # Bumped whenever the HTML for the same Markdown may differ: it is part of every cache key.
-CONVERTER_VERSION = "4"
+CONVERTER_VERSION = "5"
 COMMENT = "kam_comment"  # the type of a comment's block token
 
 # Bullets pasted from PDFs, slides and Word are list items too.
