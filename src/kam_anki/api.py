@@ -1,35 +1,27 @@
-"""The pipeline as one API: load the content, build it, write the outcome, add ids, preview.
+"""The pipeline as one API: load the content, build it, write the outcome, add ids, preview,
+pull. The command line (:mod:`kam_anki.cli`), ``watch`` and the tests all go through here.
+The public names are in ``__all__``; the README's "From a Python script" has an example.
 
-The command line (:mod:`kam_anki.cli`), ``watch`` and the tests all go through here. A deck
-can be built from a Python script the same way::
-
-    from pathlib import Path
-
-    from kam_anki import api
-
-    project = api.load(Path("content"), Path("build/kam.apkg"))
-    outcome = api.write(project)  # the package, the lock and the record of what was shipped
-    for card_id, question in outcome.result.changes.added:
-        print("new:", card_id, question)
-
-Everything a user can cause (bad content, a folder that cannot be written, a wrong clock)
-raises :class:`kam_anki.errors.KamError`; nothing here prints.
+Everything a user can cause (bad content, a file or folder that cannot be read or written,
+a wrong clock) raises :class:`kam_anki.errors.KamError`, never a bare ``OSError``; nothing
+here prints.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, ParamSpec, TypeVar
 
-from kam_anki import clock
-from kam_anki.build import LIST_SUFFIX, Result, build
+from kam_anki import clock as clocks
+from kam_anki.build import LIST_SUFFIX, ItemChange, ItemChanges, Result, build
 from kam_anki.cache import CACHE_DIR
 from kam_anki.characters import decode
-from kam_anki.errors import PathError
+from kam_anki.errors import Diagnostic, KamError, PathError
 from kam_anki.files import (
     HISTORY_CACHE,
     Content,
@@ -58,12 +50,55 @@ from kam_anki.output import (
 from kam_anki.parse import parse_file
 from kam_anki.progress import SILENT, Progress
 from kam_anki.pull import Images, Pulled, Target, plan
-from kam_anki.state import dump_state, first_epoch
+from kam_anki.state import CardChange, Changes, dump_state, first_epoch
 from kam_anki.tombstones import REMOVED_TAG
 from kam_anki.workers import cores, jobs_for
 
+__all__ = [
+    "DEFAULT_OUTPUT",
+    "Built",
+    "CardChange",
+    "Changes",
+    "Diagnostic",
+    "IdsAdded",
+    "ItemChange",
+    "ItemChanges",
+    "KamError",
+    "NoteType",
+    "Outcome",
+    "Project",
+    "PullOutcome",
+    "add_ids",
+    "check",
+    "init",
+    "load",
+    "preview",
+    "pull",
+    "write",
+    "write_preview",
+]
+
 DEFAULT_OUTPUT = Path("build/kam.apkg")
 _BOM = b"\xef\xbb\xbf"
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _documented_errors(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A file or folder that cannot be read or written ends as :class:`PathError` (a
+    :class:`KamError`, as documented), naming it; a reader that went away stays itself."""
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return function(*args, **kwargs)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            where = str(exc.filename) if exc.filename else ""
+            raise PathError(where, exc.strerror or str(exc)) from exc
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -86,11 +121,29 @@ class Project:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A build: its result, the notes when they were asked for, the written package's digest."""
+    """A checked build: its result and every note as built (with its time), in package order.
+
+    ``changes``: what importing the package will do, as :class:`CardChange` records
+    (``card_id``, ``question``); ``warnings``: :class:`Diagnostic` records."""
 
     result: Result
-    notes: tuple[Note, ...] = ()
-    sha256: str | None = None  # of the package, when one was written
+    notes: tuple[Note, ...]
+
+    @property
+    def changes(self) -> Changes:
+        return self.result.changes
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return self.result.warnings
+
+
+@dataclass(frozen=True)
+class Built(Outcome):
+    """A build that wrote the package: also its path and its sha256."""
+
+    package: Path
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -102,40 +155,38 @@ class IdsAdded:
     restored: tuple[str, ...]  # of those, ids the lock knew (a card coming back)
 
 
-def load(content_dir: Path, output: Path = DEFAULT_OUTPUT) -> Project:
-    """Read ``content_dir`` (deck settings, lock, Markdown, images) and take the time."""
+@_documented_errors
+def load(
+    content_dir: Path,
+    output: Path = DEFAULT_OUTPUT,
+    *,
+    clock: Callable[[], float] | None = None,
+    notetype: NoteType | None = None,
+) -> Project:
+    """Read ``content_dir`` (deck settings, lock, Markdown, images) and take the time.
+
+    ``clock`` (seconds since 1970; the system clock unless given) and ``notetype`` (the note
+    type to build with, named for the deck; kam-anki's own unless given) are the seams a
+    test or a script may set."""
     content = read_content(content_dir)
     config = content.config
-    notetype = default_notetype().for_deck(config.notetype_name, config.language)
-    return Project(content, notetype, output, clock.now(content.previous))
+    base = default_notetype() if notetype is None else notetype
+    now = clocks.now(content.previous, None if clock is None else clock())
+    return Project(content, base.for_deck(config.notetype_name, config.language), output, now)
 
 
+@_documented_errors
 def check(
-    project: Project,
-    *,
-    forget_removed: bool = False,
-    keep_notes: bool = False,
-    progress: Progress = SILENT,
+    project: Project, *, forget_removed: bool = False, progress: Progress = SILENT
 ) -> Outcome:
-    """Check, render and stamp in memory: the file cache is read, nothing is written.
-    ``keep_notes`` keeps the notes (with their times) for a preview."""
+    """Check, render and stamp in memory: the file cache is read, nothing is written."""
     notes: list[Note] = []
-    result = _build(
-        project,
-        sink=notes.append if keep_notes else None,
-        forget_removed=forget_removed,
-        progress=progress,
-    )
+    result = _build(project, sink=notes.append, forget_removed=forget_removed, progress=progress)
     return Outcome(result, tuple(notes))
 
 
-def write(
-    project: Project,
-    *,
-    forget_removed: bool = False,
-    keep_notes: bool = False,
-    progress: Progress = SILENT,
-) -> Outcome:
+@_documented_errors
+def write(project: Project, *, forget_removed: bool = False, progress: Progress = SILENT) -> Built:
     """Build and write the package, the lock and the record of what was shipped, as one
     transaction: all three or none change; a failed build leaves the last good ones.
     ``progress`` hears of each step as it goes: files checked, the package written."""
@@ -150,13 +201,10 @@ def write(
     ):
         record = read_record(folder)
         shipped = read_issued(content.root, record, folder)
-        sink: Callable[[Note], None] = package.add
-        if keep_notes:
-            sink = _both(package.add, notes.append)
         cache = DirectoryCache(folder / CACHE_DIR, writable=True)
         result = _build(
             project,
-            sink=sink,
+            sink=_both(package.add, notes.append),
             forget_removed=forget_removed,
             shipped=shipped,
             cache=cache,
@@ -191,9 +239,10 @@ def write(
             write_atomic(folder / CACHE_DIR / HISTORY_CACHE, history, durable=False)
     with output.open("rb") as written:
         digest = hashlib.file_digest(written, "sha256").hexdigest()
-    return Outcome(result, tuple(notes), digest)
+    return Built(result, tuple(notes), output, digest)
 
 
+@_documented_errors
 def package_bytes(
     config: DeckConfig,
     sources: Iterable[SourceFile],
@@ -221,10 +270,20 @@ def package_bytes(
     return out.getvalue(), Outcome(result, tuple(notes))
 
 
+@_documented_errors
+def preview(project: Project, page: Path, *, progress: Progress = SILENT) -> Outcome:
+    """Check the content (as :func:`check`) and write the page with every card."""
+    outcome = check(project, progress=progress)
+    write_preview(project, outcome, page, progress=progress)
+    return outcome
+
+
+@_documented_errors
 def write_preview(
     project: Project, outcome: Outcome, page: Path, *, progress: Progress = SILENT
 ) -> None:
-    """The page with every card of ``outcome`` (built with ``keep_notes``), written atomically."""
+    """The page with every card of ``outcome`` (from :func:`check` or :func:`write`),
+    written atomically."""
     from kam_anki.preview import render_preview
 
     result = outcome.result
@@ -246,8 +305,9 @@ def write_preview(
     write_atomic(page, html.encode("utf-8"))
 
 
-def add_ids(content_dir: Path) -> Iterator[IdsAdded]:
-    """Give every card heading without an id a readable one; yields each file as written.
+@_documented_errors
+def add_ids(content_dir: Path) -> list[IdsAdded]:
+    """Give every card heading without an id a readable one; returns the files written.
 
     Ids of removed cards stay taken: a new card must not take over an old note's reviews.
     An id the lock knows but the content lacks comes back to a heading with its question.
@@ -264,6 +324,7 @@ def add_ids(content_dir: Path) -> Iterator[IdsAdded]:
     locked = {**previous.removed, **previous.cards} if previous is not None else {}
     known = {card_id: stamp.question for card_id, stamp in locked.items() if card_id not in present}
     taken = present | set(locked)
+    done: list[IdsAdded] = []
     for path, data in raw.items():
         bom = _BOM if data.startswith(_BOM) else b""
         text, added = add_ids_to_text(data[len(bom) :].decode("utf-8"), taken, known, allow_html)
@@ -274,9 +335,11 @@ def add_ids(content_dir: Path) -> Iterator[IdsAdded]:
             taken.update(added)
             for card_id in restored:
                 del known[card_id]
-            yield IdsAdded(path, tuple(added), restored)
+            done.append(IdsAdded(path, tuple(added), restored))
+    return done
 
 
+@_documented_errors
 def init(folder: Path, name: str, language: str = "en") -> list[Path]:
     """A new project in ``folder`` (made if missing): ``content/deck.toml`` with fresh random
     ids and ``name``, and one example card; returns the files written. Refuses a folder
@@ -314,6 +377,7 @@ class PullOutcome:
     package_stale: bool  # the content changed since the package was built
 
 
+@_documented_errors
 def pull(project: Project, source: Path, *, dry_run: bool = False) -> PullOutcome:
     """Bring the learner's edits in ``source`` (an exported ``.apkg`` or a
     ``collection.anki2``, read with the Anki engine, never written) into the Markdown;
@@ -323,7 +387,7 @@ def pull(project: Project, source: Path, *, dry_run: bool = False) -> PullOutcom
 
     content = project.content
     config = content.config
-    outcome = check(project, keep_notes=True)
+    outcome = check(project)
     changes = outcome.result.changes
     changed = {card_id for card_id, _ in (*changes.added, *changes.changed)}
     cards = {}

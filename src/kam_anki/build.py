@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kam_anki.cache import FileCache, file_key
 from kam_anki.clock import clock_warnings
@@ -33,14 +34,22 @@ def list_note_id(card_id: str) -> str:
     return card_id + LIST_SUFFIX
 
 
+class ItemChange(NamedTuple):
+    """One item card of a list note: its card's id, its cloze number, its text."""
+
+    card_id: str
+    key: int
+    text: str
+
+
 @dataclass(frozen=True)
 class ItemChanges:
-    """What an import does to the list notes' cards, item by item: ``(card id, cloze
-    number, text)``; a removed item's card stays, empty, until *Tools > Empty Cards*."""
+    """What an import does to the list notes' cards, item by item; a removed item's card
+    stays, empty, until *Tools > Empty Cards*."""
 
-    added: tuple[tuple[str, int, str], ...] = ()
-    reworded: tuple[tuple[str, int, str], ...] = ()
-    removed: tuple[tuple[str, int, str], ...] = ()
+    added: tuple[ItemChange, ...] = ()
+    reworded: tuple[ItemChange, ...] = ()
+    removed: tuple[ItemChange, ...] = ()
     cards: int = 0  # item cards in the package
     notes: int = 0  # list notes in the package
 
@@ -147,9 +156,9 @@ class _Lists:
 
     keys: ItemKeys
     known: dict[str, dict[int, Item]]  # by card: every item ever keyed, updated as lists come in
-    added: list[tuple[str, int, str]] = field(default_factory=list)
-    reworded: list[tuple[str, int, str]] = field(default_factory=list)
-    removed: list[tuple[str, int, str]] = field(default_factory=list)
+    added: list[ItemChange] = field(default_factory=list)
+    reworded: list[ItemChange] = field(default_factory=list)
+    removed: list[ItemChange] = field(default_factory=list)
     cards: int = 0
     notes: int = 0
 
@@ -192,13 +201,13 @@ class _Lists:
         for key, item in zip(keys, listed.items, strict=True):
             was = before.get(key)
             if back or was is None or not was.live:
-                self.added.append((card_id, key, item.shown))
+                self.added.append(ItemChange(card_id, key, item.shown))
             elif was.text != item.text:
-                self.reworded.append((card_id, key, item.shown))
+                self.reworded.append(ItemChange(card_id, key, item.shown))
             self.known.setdefault(card_id, {})[key] = Item(item.text)
         for key, was in sorted(before.items()):
             if was.live and key not in keys:
-                self.removed.append((card_id, key, was.text))
+                self.removed.append(ItemChange(card_id, key, was.text))
                 self.known[card_id][key] = Item(was.text, live=False)
         self.cards += len(keys)
         self.notes += 1

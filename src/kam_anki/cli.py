@@ -229,6 +229,7 @@ def build(
 def _report(project: Project, outcome: Outcome, *, dry_run: bool, list_all: bool) -> None:
     """Printed only once the build is done: a closed pipe (``| head -1``) cannot undo it.
     On a terminal, long lists of cards are cut short unless ``list_all``; a pipe gets all."""
+    from kam_anki.api import Built
     from kam_anki.report import TERMINAL_LIMIT, build_report
 
     content = project.content
@@ -243,14 +244,15 @@ def _report(project: Project, outcome: Outcome, *, dry_run: bool, list_all: bool
         limit=TERMINAL_LIMIT if cut else None,
     )
     _echo("\n".join(lines))
-    if outcome.sha256 is not None:
-        _echo(f"sha256 {outcome.sha256}  {project.output.as_posix()}")
+    if isinstance(outcome, Built):
+        _echo(f"sha256 {outcome.sha256}  {outcome.package.as_posix()}")
 
 
 def _json_report(command: str, project: Project, outcome: Outcome, *, ok: bool = True) -> None:
+    from kam_anki.api import Built
     from kam_anki.report import Written, json_report
 
-    written = None if outcome.sha256 is None else Written(project.output, outcome.sha256)
+    written = Written(outcome.package, outcome.sha256) if isinstance(outcome, Built) else None
     _echo(json_report(command, outcome.result, project.content, written=written, ok=ok))
 
 
@@ -343,8 +345,7 @@ def preview(content_dir: Path, output: Path, open_page: bool) -> None:
     # The page's own folder is where `build` keeps its cache when both keep their defaults.
     project = api.load(content_dir, output)
     with progress_line() as progress:
-        outcome = api.check(project, keep_notes=True, progress=progress)
-        api.write_preview(project, outcome, output, progress=progress)
+        outcome = api.preview(project, output, progress=progress)
     warnings = outcome.result.warnings
     _show(content_dir, warnings)
     cards = _cards(outcome.notes)
@@ -375,7 +376,7 @@ def watch(content_dir: Path, output: Path, preview_path: Path, list_all: bool) -
         started = time.monotonic()
         project = api.load(content_dir, output)
         with progress_line() as progress:
-            outcome = api.write(project, keep_notes=True, progress=progress)
+            outcome = api.write(project, progress=progress)
         _report(project, outcome, dry_run=False, list_all=list_all)
         with progress_line() as progress:
             api.write_preview(project, outcome, preview_path, progress=progress)

@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from kam_anki.errors import ContentError
 
@@ -62,13 +62,20 @@ class State:
     items: Mapping[str, Item] = field(default_factory=dict)  # every list item ever keyed
 
 
+class CardChange(NamedTuple):
+    """One card (or list note) an import adds, changes or removes: its id and question."""
+
+    card_id: str
+    question: str
+
+
 @dataclass(frozen=True, slots=True)
 class Changes:
-    """What an import of the new package will do, card by card: ``(id, question)`` pairs."""
+    """What an import of the new package will do, card by card."""
 
-    added: tuple[tuple[str, str], ...]
-    changed: tuple[tuple[str, str], ...]
-    removed: tuple[tuple[str, str], ...]
+    added: tuple[CardChange, ...]
+    changed: tuple[CardChange, ...]
+    removed: tuple[CardChange, ...]
     unchanged: int
     notetype_changed: bool
     # Cards (and "" for the note type) whose time lies ahead of the clock, by how many seconds.
@@ -149,8 +156,8 @@ class Stamper:
         self.issued = merge_issued([issued_by(self.old), issued or Issued()])
         self.now = now
         self.cards: dict[str, Stamp] = {}
-        self.added: list[tuple[str, str]] = []
-        self.changed: list[tuple[str, str]] = []
+        self.added: list[CardChange] = []
+        self.changed: list[CardChange] = []
         self.unchanged = 0
 
     def _stamp(self, digest: str, question: str, before: Stamp | None) -> Stamp:
@@ -165,9 +172,9 @@ class Stamper:
         stamp = self._stamp(digest, question, before)
         self.cards[card_id] = stamp
         if before is None or before.digest == REMOVED:
-            self.added.append((card_id, question))
+            self.added.append(CardChange(card_id, question))
         elif before.digest != digest:
-            self.changed.append((card_id, question))
+            self.changed.append(CardChange(card_id, question))
         else:
             self.unchanged += 1
         return stamp.mod
@@ -208,7 +215,7 @@ class Stamper:
         changes = Changes(
             added=tuple(self.added),
             changed=tuple(self.changed),
-            removed=tuple((k, issued[k].question) for k in removed_now),
+            removed=tuple(CardChange(k, issued[k].question) for k in removed_now),
             unchanged=self.unchanged,
             notetype_changed=before is None or notetype.mod != before.mod,
             ahead=_ahead(state, now),
