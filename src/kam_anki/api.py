@@ -23,6 +23,7 @@ from kam_anki.cache import CACHE_DIR
 from kam_anki.characters import decode
 from kam_anki.errors import Diagnostic, KamError, PathError
 from kam_anki.files import (
+    DEFAULT_OUTPUT,
     HISTORY_CACHE,
     Content,
     Shipped,
@@ -78,7 +79,6 @@ __all__ = [
     "write_preview",
 ]
 
-DEFAULT_OUTPUT = Path("build/kam.apkg")
 _BOM = b"\xef\xbb\xbf"
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
