@@ -27,13 +27,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import unquote
 
+from kam_anki.ankihtml import Unsayable
 from kam_anki.characters import LINE_END
 from kam_anki.headings import find_id, heading_span
 from kam_anki.learner import LearnerNote
+from kam_anki.mdtext import canonical
 from kam_anki.model import Card, Note
 from kam_anki.notetype import FIELDS, LIST_FIELDS
 from kam_anki.splice import splice
-from kam_anki.unrender import Unsayable, answer_markdown, canonical, question_markdown
+from kam_anki.unrender import answer_markdown, question_markdown
 
 Kind = Literal["pulled", "conflict", "not pulled"]
 # A cloze as Anki reads it: up to the first "}}" (the build writes braces in an item as
