@@ -12,7 +12,8 @@ from markdown_it.token import Token
 from kam_anki.characters import describe, invisible
 from kam_anki.errors import Diagnostic
 from kam_anki.formulas import MATH_BLOCKS
-from kam_anki.render import COMMENT, Blocks, blocks
+from kam_anki.rawhtml import COMMENT
+from kam_anki.render import Blocks, blocks
 
 CARD_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
