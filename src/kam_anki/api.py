@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from kam_anki import pipeline
-from kam_anki.build import LIST_SUFFIX, ItemChange, ItemChanges
 from kam_anki.characters import decode
 from kam_anki.errors import Diagnostic, KamError, PathError
 from kam_anki.files import (
@@ -30,6 +29,7 @@ from kam_anki.files import (
 )
 from kam_anki.ids import add_ids as add_ids_to_text
 from kam_anki.learner import Forecast
+from kam_anki.listnotes import LIST_SUFFIX, ItemChange, ItemChanges
 from kam_anki.media import media_name
 from kam_anki.model import SourceFile
 from kam_anki.notetype import NoteType

@@ -8,10 +8,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kam_anki.build import LIST_SUFFIX, LIST_TAG, Result
+from kam_anki.build import Result
 from kam_anki.errors import Diagnostic, printable
 from kam_anki.files import Content
 from kam_anki.items import split_item_id
+from kam_anki.listnotes import LIST_SUFFIX, LIST_TAG
 from kam_anki.model import DeckConfig, Note, Place
 from kam_anki.tombstones import removed_search
 
