@@ -15,7 +15,8 @@ from helpers import edit, kam
 from kam_anki.build import Result as BuildResult
 from kam_anki.model import DeckConfig
 from kam_anki.report import build_report
-from kam_anki.state import CardChange, Changes, Stamp, State
+from kam_anki.stamps import CardChange, Changes
+from kam_anki.state import Stamp, State
 
 CHAPTER = "content/key-account-management.md"
 SEARCH = '"deck:KAM" tag:kam::entfernt'

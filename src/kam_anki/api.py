@@ -37,7 +37,7 @@ from kam_anki.output import write_atomic
 from kam_anki.parse import parse_file
 from kam_anki.pipeline import Built, Outcome, Project
 from kam_anki.pull import Images, Pulled, Target, plan
-from kam_anki.state import CardChange, Changes
+from kam_anki.stamps import CardChange, Changes
 from kam_anki.tombstones import REMOVED_TAG
 
 __all__ = [

@@ -27,7 +27,8 @@ from kam_anki.listnotes import (
 from kam_anki.model import Assets, Checked, DeckConfig, ListCard, Note, Place, SourceFile
 from kam_anki.notes import FileContext, list_tombstone_note, note_digest, tombstone_note
 from kam_anki.notetype import Fields, NoteType
-from kam_anki.state import REMOVED, Changes, Issued, Stamp, Stamper, State
+from kam_anki.stamps import Changes, Stamper
+from kam_anki.state import REMOVED, Issued, Stamp, State
 from kam_anki.workers import checked_files
 
 

@@ -10,7 +10,8 @@ import os
 import time
 
 from kam_anki.errors import Diagnostic, UsageError
-from kam_anki.state import CLOCK_SLACK, LOCK_NAME, MAX_TIME, MIN_TIME, Changes, State
+from kam_anki.stamps import Changes
+from kam_anki.state import CLOCK_SLACK, LOCK_NAME, MAX_TIME, MIN_TIME, State
 
 
 def now(previous: State | None, clock: float | None = None) -> int:

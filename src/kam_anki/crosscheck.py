@@ -11,7 +11,7 @@ from kam_anki.errors import Diagnostic
 from kam_anki.ids import question_key
 from kam_anki.listnotes import LIST_SUFFIX
 from kam_anki.model import Place
-from kam_anki.state import Changes
+from kam_anki.stamps import Changes
 
 
 def renamed_cards(changes: Changes, places: list[Place]) -> list[Diagnostic]:

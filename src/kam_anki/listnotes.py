@@ -11,7 +11,8 @@ from kam_anki.errors import Diagnostic
 from kam_anki.items import ItemKeys, item_id, split_item_id
 from kam_anki.listcards import MAX_ITEMS
 from kam_anki.model import ListCard, Place
-from kam_anki.state import Item, Stamper
+from kam_anki.stamps import Stamper
+from kam_anki.state import Item
 
 # A list note's id in the lock and its GUID's input: a card id never holds a "/".
 LIST_SUFFIX = "/liste"

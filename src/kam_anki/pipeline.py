@@ -37,7 +37,8 @@ from kam_anki.output import (
     writing,
 )
 from kam_anki.progress import SILENT, Progress
-from kam_anki.state import Changes, dump_state, first_epoch
+from kam_anki.stamps import Changes, first_epoch
+from kam_anki.state import dump_state
 from kam_anki.workers import cores, jobs_for
 
 
