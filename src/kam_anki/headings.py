@@ -11,7 +11,7 @@ from markdown_it.token import Token
 
 from kam_anki.characters import describe, invisible
 from kam_anki.errors import Diagnostic
-from kam_anki.formulas import MATH_BLOCKS
+from kam_anki.mathcheck import MATH_BLOCKS
 from kam_anki.rawhtml import COMMENT
 from kam_anki.render import Blocks, blocks
 

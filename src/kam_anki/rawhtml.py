@@ -13,7 +13,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from kam_anki.formulas import script_link
+from kam_anki.mathcheck import script_link
 
 COMMENT = "kam_comment"  # the type of a comment's block token
 

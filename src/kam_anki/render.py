@@ -24,8 +24,9 @@ from markdown_it.ruler import RuleOptionsType
 from markdown_it.rules_core import StateCore, block, normalize
 from markdown_it.token import Token
 
-from kam_anki.formulas import math_plugin, math_problems, text_rule
+from kam_anki.formulas import math_plugin, text_rule
 from kam_anki.highlight import highlight
+from kam_anki.mathcheck import math_problems
 from kam_anki.rawhtml import (
     COMMENT,
     ImageResolver,
