@@ -36,7 +36,8 @@ from kam_anki.notetype import NoteType
 from kam_anki.output import write_atomic
 from kam_anki.parse import parse_file
 from kam_anki.pipeline import Built, Outcome, Project
-from kam_anki.pull import Images, Pulled, Target, plan
+from kam_anki.pull import Pulled, Target, plan
+from kam_anki.pulltext import Images
 from kam_anki.stamps import CardChange, Changes
 from kam_anki.tombstones import REMOVED_TAG
 

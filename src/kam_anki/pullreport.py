@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def pull_diff(root: Path, path: str, old: str, new: str) -> list[str]:
-    from kam_anki.pull import diff
+    from kam_anki.pulltext import diff
 
     return diff((root / path).as_posix(), old, new)
 
