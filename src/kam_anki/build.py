@@ -128,33 +128,41 @@ class _Across:
             self.sink(note)
 
 
-# Options are keyword-only: a call names each one. Long for its docstring: the steps of a
-# build read best in order, in one place.
-def build(  # noqa: PLR0913
-    config: DeckConfig,
-    notetype: NoteType,
+@dataclass(frozen=True)
+class BuildInputs:
+    """What a build reads besides the Markdown: the deck's settings and note type, the lock
+    (``previous``), the time, the images, what was shipped besides the lock (``issued``, see
+    :mod:`kam_anki.history`), the file cache of files checked before, and how many
+    processes render (``jobs``)."""
+
+    config: DeckConfig
+    notetype: NoteType
+    previous: State | None
+    now: int
+    assets: Assets = field(default_factory=Assets)
+    issued: Issued | None = None
+    cache: FileCache | None = None
+    forget_removed: bool = False
+    jobs: int = 1
+
+
+def build(
+    inputs: BuildInputs,
     sources: Iterable[SourceFile],
-    previous: State | None,
-    now: int,
     *,
-    assets: Assets | None = None,
-    cache: FileCache | None = None,
-    forget_removed: bool = False,
-    jobs: int = 1,
     sink: Callable[[Note], None] | None = None,
-    issued: Issued | None = None,
     on_file: Callable[[int, int], None] | None = None,
 ) -> Result:
     """Check and render every card; raises :class:`ContentError` with every error found.
 
-    ``sources`` are consumed one file at a time, in the order given (sorted by path).
-    ``cache`` holds files checked before; ``jobs`` is how many processes render. ``issued``
-    is what was shipped before besides ``previous`` (see :mod:`kam_anki.history`). Each note,
-    with its time, goes to ``sink`` in package order as soon as it is ready (tombstones
-    last), so a large deck is never held in memory; after an error, discard what it got.
-    ``on_file`` is called after each file with the files and the notes done so far.
+    ``sources`` are consumed one file at a time, in the order given (sorted by path). Each
+    note, with its time, goes to ``sink`` in package order as soon as it is ready
+    (tombstones last), so a large deck is never held in memory; after an error, discard
+    what it got. ``on_file`` is called after each file with the files and the notes done
+    so far.
     """
-    context = FileContext(config, assets or Assets(), cache)
+    config = inputs.config
+    context = FileContext(config, inputs.assets, inputs.cache)
     keys: set[str] = set()
 
     def tasks() -> Iterator[tuple[SourceFile, str]]:
@@ -163,33 +171,38 @@ def build(  # noqa: PLR0913
             keys.add(key)
             yield source, key
 
-    across = _Across(Stamper(previous, now, issued), sink, config)
-    with checked_files(context, tasks(), jobs) as checked:
+    across = _Across(Stamper(inputs.previous, inputs.now, inputs.issued), sink, config)
+    with checked_files(context, tasks(), inputs.jobs) as checked:
         for files, one in enumerate(checked, 1):
             across.take(one)
             if on_file is not None:
                 on_file(files, across.notes)
+    return _finish(inputs, across, frozenset(keys))
+
+
+def _finish(inputs: BuildInputs, across: _Across, keys: frozenset[str]) -> Result:
+    """Every file taken: stop at errors, else stamp the deck, its tombstones last."""
     if not across.places:  # files that are all notes beside the cards make no deck
         across.problems.append(Diagnostic("", 1, "error", "no Markdown files (*.md) with cards"))
-    problems = sorted(across.problems)
-    errors = [d for d in problems if d.severity == "error"]
+    diagnostics = sorted(across.problems)
+    errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
-        raise ContentError(errors, [d for d in problems if d.severity == "warning"])
+        raise ContentError(errors, [d for d in diagnostics if d.severity == "warning"])
     lists = across.lists
     state, changes = across.stamper.finish(
-        notetype.digest,
-        forget_removed=forget_removed,
+        inputs.notetype.digest,
+        forget_removed=inputs.forget_removed,
         items=lists.table() if lists is not None else None,
     )
-    problems += clock_warnings(previous, state, changes, now)
+    diagnostics += clock_warnings(inputs.previous, state, changes, inputs.now)
     across.tombstones(state.removed)
-    problems += renamed_cards(changes, across.places)
+    diagnostics += renamed_cards(changes, across.places)
     return Result(
         state,
         changes,
         tuple(across.places),
-        tuple(sorted(problems)),
+        tuple(sorted(diagnostics)),
         dict(sorted(across.media.items())),
-        frozenset(keys),
+        keys,
         lists.changes() if lists is not None else ItemChanges(),
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kam_anki import clock as clocks
-from kam_anki.build import Result, build
+from kam_anki.build import BuildInputs, Result, build
 from kam_anki.cache import CACHE_DIR
 from kam_anki.errors import Diagnostic
 from kam_anki.files import (
@@ -192,7 +192,8 @@ def package_bytes(
         PackageWriter(config, notetype, now, path) as package,
     ):
         sink = _both(package.add, notes.append)
-        result = build(config, notetype, sources, None, now, assets=assets, jobs=jobs, sink=sink)
+        inputs = BuildInputs(config, notetype, None, now, assets or Assets(), jobs=jobs)
+        result = build(inputs, sources, sink=sink)
         out = io.BytesIO()
         package.write(out, result.state.notetype.mod, result.media)
     return out.getvalue(), Outcome(result, tuple(notes))
@@ -254,20 +255,18 @@ def _build(
 
     if shipped is None:
         shipped = read_issued(content.root, read_record(project.folder), project.folder)
-    result = build(
+    inputs = BuildInputs(
         content.config,
         project.notetype,
-        content.sources(),
         content.previous,
         project.now,
-        assets=content.assets,
+        content.assets,
+        issued=shipped.issued,
         cache=cache,
         forget_removed=forget_removed,
-        issued=shipped.issued,
         jobs=jobs_for(cores(), content.markdown_bytes(), len(cache)),
-        sink=sink,
-        on_file=on_file,
     )
+    result = build(inputs, content.sources(), sink=sink, on_file=on_file)
     return replace(result, warnings=(*shipped.warnings, *result.warnings))
 
 
