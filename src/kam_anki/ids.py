@@ -7,7 +7,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 
 from kam_anki.characters import LINE_END, invisible
-from kam_anki.headings import find_id, heading_span, outline
+from kam_anki.headings import find_id, heading_span
+from kam_anki.outline import outline
 
 _GERMAN = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"}

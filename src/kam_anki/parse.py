@@ -16,17 +16,10 @@ from markdown_it.token import Token
 
 from kam_anki.characters import deck_name, describe, unfit, unfit_characters
 from kam_anki.errors import Diagnostic
-from kam_anki.headings import (
-    Heading,
-    find_id,
-    heading_span,
-    id_problem,
-    outline,
-    read_classes,
-    unclosed,
-)
+from kam_anki.headings import find_id, heading_span, id_problem, read_classes
 from kam_anki.leftovers import leftovers
 from kam_anki.model import Card, SourceFile
+from kam_anki.outline import Heading, outline, unclosed
 from kam_anki.render import Blocks
 from kam_anki.tombstones import REMOVED_CHAPTER
 
