@@ -211,7 +211,7 @@ def write_preview(
 ) -> None:
     """The page with every card of ``outcome`` (from :func:`check` or :func:`write`),
     written atomically."""
-    from kam_anki.preview import render_preview
+    from kam_anki.preview import Shown, render_preview
 
     result = outcome.result
     cards = len(outcome.notes)
@@ -220,14 +220,9 @@ def write_preview(
     def on_card(done: int) -> None:
         progress.advance(done, f"{done:,}/{cards:,} cards")
 
+    shown = Shown(outcome.notes, result.places, result.warnings, result.media)
     html = render_preview(
-        project.notetype,
-        outcome.notes,
-        result.places,
-        result.warnings,
-        title=project.content.config.name,
-        media=result.media,
-        on_card=on_card,
+        project.notetype, shown, title=project.content.config.name, on_card=on_card
     )
     write_atomic(page, html.encode("utf-8"))
 

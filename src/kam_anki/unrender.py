@@ -147,28 +147,29 @@ class _Writer:
             last_list = kind
         return out
 
-    # One return per kind of block.
-    def block(self, node: Element, last_list: str) -> tuple[list[str], str]:  # noqa: PLR0911
+    def block(self, node: Element, last_list: str) -> tuple[list[str], str]:
         """One block -> its lines, and the list marker it used (a list right after another
         needs another marker, or the two would be one list)."""
+        if node.tag in ("ul", "ol"):
+            return self.list_block(node, last_list)
+        return self.other_block(node), ""
+
+    def other_block(self, node: Element) -> list[str]:
         tag = node.tag
+        if tag == "hr":
+            return ["---"]
+        plain: dict[str, Callable[[Element], list[str]]] = {"pre": self.fence, "table": self.table}
+        if tag in plain:
+            return plain[tag](node)
         if tag == "p" and not node.attrs:
             text = self.inline(node.children)
-            return (text.split("\n") if text else []), ""
-        if tag in ("ul", "ol"):
-            return self.list_block(node, last_list)
-        if tag == "pre":
-            return self.fence(node), ""
-        if tag == "table":
-            return self.table(node), ""
+            return text.split("\n") if text else []
         if tag in HEADINGS and HEADINGS[tag] >= 3 and not node.attrs:
-            return [f"{'#' * HEADINGS[tag]} {self.inline(node.children)}"], ""
-        if tag == "hr":
-            return ["---"], ""
+            return [f"{'#' * HEADINGS[tag]} {self.inline(node.children)}"]
         if tag == "blockquote" and not node.attrs:
-            return [f"> {line}".rstrip() for line in self.blocks(node.children)], ""
+            return [f"> {line}".rstrip() for line in self.blocks(node.children)]
         if self.allow_html and tag not in ("h1", "h2"):
-            return self.raw(node, inline=False).split("\n"), ""
+            return self.raw(node, inline=False).split("\n")
         raise Unsayable(f"{describe_element(node)}: Markdown cannot say it here{self._hint()}")
 
     def list_block(self, node: Element, last_list: str) -> tuple[list[str], str]:
