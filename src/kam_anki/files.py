@@ -193,11 +193,6 @@ def source_paths(root: Path) -> list[Path]:
     return list(found.values())
 
 
-def markdown_paths(root: Path) -> list[Path]:
-    """Every ``*.md`` below ``root`` but hidden ones, sorted by :func:`relative` name."""
-    return [p for p in source_paths(root) if _is_markdown(p)]
-
-
 def _is_markdown(path: Path) -> bool:
     return path.suffix == ".md"
 

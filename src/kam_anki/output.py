@@ -18,6 +18,7 @@ from typing import BinaryIO, TextIO
 
 from kam_anki.cache import CACHE_DIR, dump_checked, load_checked
 from kam_anki.errors import KamError, PathError, printable
+from kam_anki.interrupts import STOPPING
 from kam_anki.model import Checked
 
 # Every temporary file kam-anki makes starts with this: what a killed build leaves behind is
@@ -184,8 +185,7 @@ def write_together(
 
 @contextmanager
 def _signals_held() -> Iterator[None]:
-    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
     try:
         yield
     finally:

@@ -11,14 +11,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from kam_anki.interrupts import STOPPING
 from kam_anki.model import Checked, SourceFile
 from kam_anki.notes import FileContext, check_file
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
-
-_STOPPING = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 def _serve(context: FileContext, tasks: Connection, parents_ends: list[Connection]) -> None:
@@ -30,7 +29,7 @@ def _serve(context: FileContext, tasks: Connection, parents_ends: list[Connectio
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # held by the parent for the fork
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)  # held by the parent for the fork
     try:
         while True:
             task = tasks.recv()
@@ -66,7 +65,7 @@ class _Workers:
                 )
                 # A signal during a fork would be handled in an at-fork callback, where
                 # Python drops the KeyboardInterrupt it raises: hold it until after.
-                old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+                old = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
                 try:
                     process.start()
                 finally:
