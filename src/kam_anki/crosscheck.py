@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hashlib
 
+from kam_anki.characters import text_key
 from kam_anki.errors import Diagnostic
-from kam_anki.ids import question_key
 from kam_anki.listnotes import LIST_SUFFIX
 from kam_anki.model import Place
 from kam_anki.stamps import Changes
@@ -21,7 +21,7 @@ def renamed_cards(changes: Changes, places: list[Place]) -> list[Diagnostic]:
         return []
     # A list note goes with its card: the card's warning says it for both.
     gone = {
-        question_key(question): card_id
+        text_key(question): card_id
         for card_id, question in changes.removed
         if not card_id.endswith(LIST_SUFFIX)
     }
@@ -30,7 +30,7 @@ def renamed_cards(changes: Changes, places: list[Place]) -> list[Diagnostic]:
     for card_id, question in changes.added:
         if card_id.endswith(LIST_SUFFIX):
             continue
-        old = gone.get(question_key(question))
+        old = gone.get(text_key(question))
         if old is not None:
             place = new[card_id]
             message = (
@@ -67,7 +67,7 @@ def duplicates(
         message = f"duplicate card id {place.id!r}, first used at {other.path}:{other.line}"
         found.append(Diagnostic(place.path, place.line, "error", message))
     # A short digest stands in for the question: a large deck's questions are not copied.
-    folded = hashlib.blake2b(question.casefold().encode(), digest_size=12).digest()
+    folded = hashlib.blake2b(text_key(question).encode(), digest_size=12).digest()
     other = first_question.setdefault(folded, place)
     if other is not place:
         message = f"same question as {other.path}:{other.line} ({other.id})"

@@ -67,7 +67,7 @@ class Answer:
     tokens: Sequence[Token] = field(default=(), compare=False, repr=False)
 
 
-def normalise(markdown: str) -> tuple[str, list[int]]:
+def normalise_pasted(markdown: str) -> tuple[str, list[int]]:
     """Pasted bullets become list items, and a line at the left margin after a list item
     starts a new paragraph (CommonMark would glue it onto the item, which nobody pasting
     "Label:" lines means). Returns the text and, per line, its 0-based line in the input."""
@@ -150,7 +150,7 @@ class Blocks:
 def blocks(markdown: str, *, allow_html: bool = False) -> Blocks:
     """The blocks of ``markdown`` as the answers are rendered: from the normalised text,
     with the same settings, comments recognised whether raw HTML is allowed or not."""
-    text, origin = normalise(markdown)
+    text, origin = normalise_pasted(markdown)
     rich = _rich(text)
     md = _markdown(allow_html, rich)
     tokens: list[Token] = []
@@ -218,7 +218,7 @@ def render_answer(
 def _raw_markup(markdown: str) -> list[tuple[int, str]]:
     """Each real HTML tag (see :func:`is_markup`) in ``markdown``, with its line (1-based):
     the same text with HTML parsing on shows what a reader would have meant as markup."""
-    text, origin = normalise(markdown)
+    text, origin = normalise_pasted(markdown)
     lines: dict[int, int] = {}
     parts: list[Token] = []
     line = 1
