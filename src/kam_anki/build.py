@@ -24,7 +24,7 @@ from kam_anki.listnotes import (
     list_note_id,
     stops_qualifying,
 )
-from kam_anki.model import Assets, Checked, DeckConfig, ListCard, Note, Place, SourceFile
+from kam_anki.model import Assets, DeckConfig, FileResult, ListCard, Note, Place, SourceFile
 from kam_anki.notes import FileContext, list_tombstone_note, note_digest, tombstone_note
 from kam_anki.notetype import Fields, NoteType
 from kam_anki.stamps import Changes, Stamper
@@ -47,8 +47,9 @@ class Result:
 
 
 @dataclass
-class _Across:
-    """What the checks across files remember while the files come in, one by one."""
+class DeckAssembler:
+    """The deck put together as the files come in, one by one: each file's notes checked
+    against the files before it (what the checks across files remember), stamped, passed on."""
 
     stamper: Stamper
     sink: Callable[[Note], None] | None
@@ -63,7 +64,7 @@ class _Across:
     lists: ListKeys | None = None  # made for the first list card: most decks have none
     notes: int = 0  # stamped so far (list notes included)
 
-    def take(self, checked: Checked) -> None:
+    def take(self, checked: FileResult) -> None:
         """One file's notes: checked against the files before it, stamped, passed on; each
         list card's list note right after it."""
         self.problems += checked.found
@@ -171,7 +172,7 @@ def build(
             keys.add(key)
             yield source, key
 
-    across = _Across(Stamper(inputs.previous, inputs.now, inputs.issued), sink, config)
+    across = DeckAssembler(Stamper(inputs.previous, inputs.now, inputs.issued), sink, config)
     with checked_files(context, tasks(), inputs.jobs) as checked:
         for files, one in enumerate(checked, 1):
             across.take(one)
@@ -180,7 +181,7 @@ def build(
     return _finish(inputs, across, frozenset(keys))
 
 
-def _finish(inputs: BuildInputs, across: _Across, keys: frozenset[str]) -> Result:
+def _finish(inputs: BuildInputs, across: DeckAssembler, keys: frozenset[str]) -> Result:
     """Every file taken: stop at errors, else stamp the deck, its tombstones last."""
     if not across.places:  # files that are all notes beside the cards make no deck
         across.problems.append(Diagnostic("", 1, "error", "no Markdown files (*.md) with cards"))

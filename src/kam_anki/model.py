@@ -105,7 +105,7 @@ class ListCard:
 
 
 @dataclass(frozen=True, slots=True)
-class Checked:
+class FileResult:
     """One file, parsed, rendered and checked: what the build needs of it, and what the
     file cache keeps."""
 

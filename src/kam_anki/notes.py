@@ -19,7 +19,7 @@ from kam_anki.cache import FileCache
 from kam_anki.errors import Diagnostic
 from kam_anki.listcards import deck_rule, explicit, list_card, removed_cloze_field
 from kam_anki.media import is_image, media_name
-from kam_anki.model import Assets, Card, Checked, DeckConfig, ListCard, Note, Place, SourceFile
+from kam_anki.model import Assets, Card, DeckConfig, FileResult, ListCard, Note, Place, SourceFile
 from kam_anki.notetype import Fields
 from kam_anki.parse import read_cards
 from kam_anki.render import (
@@ -57,7 +57,7 @@ class FileChecker:
     cards: list[tuple[Place, str]] = field(default_factory=list)
     media: dict[str, bytes] = field(default_factory=dict)
     problems: list[Diagnostic] = field(default_factory=list)
-    lists: list[ListCard | str] = field(default_factory=list)  # per card: see Checked
+    lists: list[ListCard | str] = field(default_factory=list)  # per card: see FileResult
     raw_html: list[tuple[int, str]] = field(default_factory=list)  # (line, tag) shown as text
 
     def finish(self, path: str) -> None:
@@ -119,7 +119,7 @@ class FileChecker:
 
     def _list_card(self, card: Card, answer: Answer) -> ListCard | str:
         """The list of a card that opted in to list cards; for the others, why the deck-wide
-        rule does not take them (see :attr:`Checked.lists`)."""
+        rule does not take them (see :attr:`FileResult.lists`)."""
         config = self.context.config
         if not explicit(card):
             missed = deck_rule(card, answer, config)
@@ -195,7 +195,7 @@ def list_tombstone_note(
     return dataclasses.replace(note, fields=fields, clozes=tuple(key for key, _ in items))
 
 
-def check_file(context: FileContext, source: SourceFile, key: str) -> Checked:
+def check_file(context: FileContext, source: SourceFile, key: str) -> FileResult:
     """Parse, render and check one file, or take it from the cache: the unit of work, in
     this process or a worker."""
     cache = context.cache
@@ -207,7 +207,7 @@ def check_file(context: FileContext, source: SourceFile, key: str) -> Checked:
     for card, parsed in zip(cards, answers, strict=True):
         checker.add(card, parsed)
     checker.finish(source.path)
-    checked = Checked(
+    checked = FileResult(
         tuple(checker.notes),
         tuple(checker.cards),
         checker.media,
