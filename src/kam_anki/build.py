@@ -145,6 +145,7 @@ class BuildInputs:
     cache: FileCache | None = None
     forget_removed: bool = False
     jobs: int = 1
+    epoch: int | None = None  # the deck's first build time, if known (else from previous)
 
 
 def build(
@@ -172,7 +173,9 @@ def build(
             keys.add(key)
             yield source, key
 
-    across = DeckAssembler(Stamper(inputs.previous, inputs.now, inputs.issued), sink, config)
+    across = DeckAssembler(
+        Stamper(inputs.previous, inputs.now, inputs.issued, epoch=inputs.epoch), sink, config
+    )
     with checked_files(context, tasks(), inputs.jobs) as checked:
         for files, one in enumerate(checked, 1):
             across.take(one)

@@ -59,6 +59,11 @@ class Project:
     def folder(self) -> Path:
         return self.output.parent
 
+    @property
+    def epoch(self) -> int:
+        """The deck's first build time, the base of the package's ids (the build's too)."""
+        return first_epoch(self.content.previous, self.now)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -123,10 +128,9 @@ def write(project: Project, *, forget_removed: bool = False, progress: Progress 
 
     content, folder, output = project.content, project.folder, project.output
     notes: list[Note] = []
-    epoch = first_epoch(content.previous, project.now)
     with (
         writing(output, content.root) as scratch,
-        PackageWriter(content.config, project.notetype, epoch, scratch) as package,
+        PackageWriter(content.config, project.notetype, project.epoch, scratch) as package,
     ):
         record = read_record(folder)
         shipped = read_issued(content.root, record, folder)
@@ -260,6 +264,7 @@ def _build(
         cache=cache,
         forget_removed=forget_removed,
         jobs=jobs_for(cores(), content.markdown_bytes(), len(cache)),
+        epoch=project.epoch,
     )
     result = build(inputs, content.sources(), sink=sink, on_file=on_file)
     return replace(result, warnings=(*shipped.warnings, *result.warnings))

@@ -67,11 +67,19 @@ class Stamper:
     earlier than ``now`` and always later than that version's.
     """
 
-    def __init__(self, previous: State | None, now: int, issued: Issued | None = None) -> None:
+    def __init__(
+        self,
+        previous: State | None,
+        now: int,
+        issued: Issued | None = None,
+        *,
+        epoch: int | None = None,
+    ) -> None:
+        """``epoch``: :func:`first_epoch`, when the caller has it already (the package's ids
+        need it before the build)."""
         old = previous or State(epoch=now, notetype=Stamp("", 0))
-        self.old = State(
-            first_epoch(previous, now), old.notetype, old.cards, old.removed, old.items
-        )
+        epoch = first_epoch(previous, now) if epoch is None else epoch
+        self.old = State(epoch, old.notetype, old.cards, old.removed, old.items)
         self.issued = merge_issued([issued_by(self.old), issued or Issued()])
         self.now = now
         self.cards: dict[str, Stamp] = {}
