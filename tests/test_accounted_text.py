@@ -132,7 +132,7 @@ def test_a_notes_heading_ends_the_card_above_and_keeps_its_text_out(vault: Path)
     assert kam(["ids", "--content", str(vault)]).output == "0 id(s) added\n"
     code, lines, _ = run(vault, "build")
     assert (code, lines) == (0, [])
-    notes = api.check(api.load(vault), keep_notes=True).notes
+    notes = api.check(api.load(vault)).notes
     assert [note.fields.answer for note in notes] == [
         "<p>Key Account Management.</p>\n",
         "<p>Ein Schlüsselkunde.</p>\n",
@@ -184,7 +184,7 @@ def test_plain_sub_headings_of_an_answer_render_as_sub_headings(vault: Path) -> 
     )
     code, lines, _ = run(vault, "build")
     assert (code, lines) == (0, [])
-    outcome = api.check(api.load(vault), keep_notes=True)
+    outcome = api.check(api.load(vault))
     (note,) = outcome.notes
     assert "<h3>Analyse</h3>" in note.fields.answer
     assert "<h4>Realisierung</h4>" in note.fields.answer
@@ -277,7 +277,7 @@ def test_placeholders_are_no_html_and_stay_visible_with_html_allowed(vault: Path
     assert run(vault, "check")[:2] == (0, [])
     allow_html(vault)
     assert run(vault, "check")[:2] == (0, [])
-    (note,) = api.check(api.load(vault), keep_notes=True).notes
+    (note,) = api.check(api.load(vault)).notes
     assert "&lt;podname&gt;" in note.fields.answer
     assert "&lt;namespace&gt;" in note.fields.answer
     assert "&lt;table&gt;" in note.fields.answer
@@ -291,7 +291,7 @@ def test_elements_without_their_optional_end_tag_are_markup(vault: Path) -> None
         "# A\n\n## Liste? {#liste}\n\n<ul>\n<li>eins\n<li>zwei\n</ul>\n\nText<p>mehr\n",
     )
     assert run(vault, "check")[:2] == (0, [])
-    (note,) = api.check(api.load(vault), keep_notes=True).notes
+    (note,) = api.check(api.load(vault)).notes
     assert "<li>eins" in note.fields.answer and "Text<p>mehr" in note.fields.answer
 
 
@@ -357,7 +357,7 @@ def test_an_image_in_a_question_is_packaged(vault: Path) -> None:
     write(vault, "a.md", "# A\n\n## Was zeigt ![Bild](b.png)? {#bild}\n\nEinen Kreis.\n")
     (vault / "b.png").write_bytes(png(90))
     assert run(vault, "build")[:2] == (0, [])
-    (note,) = api.check(api.load(vault), keep_notes=True).notes
+    (note,) = api.check(api.load(vault)).notes
     assert 'src="kam-' in note.fields.question
     write(vault, "a.md", "# A\n\n## Was zeigt ![Bild](c.png)? {#bild}\n\nEinen Kreis.\n")
     assert run(vault, "build")[1] == [
@@ -504,7 +504,7 @@ def test_every_line_of_generated_notes_is_on_a_card_or_named(
         write(vault, f"datei-{number}.md", text + "\n")
     write(vault, "karte.md", "# Karte\n\n## Immer da? {#immer-da}\n\nJa.\n")
     try:
-        outcome = api.check(api.load(vault), keep_notes=True)
+        outcome = api.check(api.load(vault))
     except ContentError as error:
         assert error.diagnostics
         return

@@ -6,11 +6,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kam_anki.characters import text_key
 from kam_anki.items import (
     ItemKeys,
     assign_keys,
     item_id,
-    normalise,
     split_item_id,
 )
 
@@ -40,7 +40,7 @@ def test_reorder_insert_remove_and_reword_keep_every_other_key() -> None:
 
 
 def test_case_blanks_and_decomposed_umlauts_are_the_same_text() -> None:
-    assert normalise("  Marktforschung\tMIT  Kunden ") == "marktforschung mit kunden"
+    assert text_key("  Marktforschung\tMIT  Kunden ") == "marktforschung mit kunden"
     assert assign_keys({1: "Größe"}, 1, ["Gro\u0308\u00dfe"]) == [1]
 
 

@@ -15,7 +15,8 @@ from helpers import edit, kam
 from kam_anki.build import Result as BuildResult
 from kam_anki.model import DeckConfig
 from kam_anki.report import build_report
-from kam_anki.state import Changes, Stamp, State
+from kam_anki.stamps import CardChange, Changes
+from kam_anki.state import Stamp, State
 
 CHAPTER = "content/key-account-management.md"
 SEARCH = '"deck:KAM" tag:kam::entfernt'
@@ -214,8 +215,8 @@ def test_json_errors_without_a_file_have_null_path_and_keep_the_exit_status(
 
 
 def _result(added: int, changed: int, removed: int) -> BuildResult:
-    def cards(kind: str, count: int) -> tuple[tuple[str, str], ...]:
-        return tuple((f"{kind}-{i}", f"Frage {i}?") for i in range(count))
+    def cards(kind: str, count: int) -> tuple[CardChange, ...]:
+        return tuple(CardChange(f"{kind}-{i}", f"Frage {i}?") for i in range(count))
 
     stamp = Stamp("digest", 1_700_000_000, "Frage?")
     gone = cards("removed", removed)

@@ -19,13 +19,8 @@ from helpers import ITEM_CARDS, NOTETYPE_ID, REPO, SEED_CARDS, SHIPPED_CARDS, ka
 from kam_anki.errors import Diagnostic
 from kam_anki.model import Note, Place
 from kam_anki.notetype import BACK, FIELDS, FRONT, Fields, default_notetype
-from kam_anki.preview import (
-    TemplateError,
-    assign_warnings,
-    inline_media,
-    render_preview,
-    render_template,
-)
+from kam_anki.preview import Shown, assign_warnings, inline_media, render_preview
+from kam_anki.templates import TemplateError, render_template
 
 STYLE = re.compile(r"^<style>.*?</style>", re.DOTALL)
 
@@ -261,7 +256,9 @@ def test_cards_with_warnings_are_marked(tmp_path: Path) -> None:
         Diagnostic("x.md", 1, "warning", "outside <any> card"),
     ]
     page = tmp_path / "preview.html"
-    page.write_text(render_preview(notetype, notes, cards, warnings, title="T"), encoding="utf-8")
+    page.write_text(
+        render_preview(notetype, Shown(notes, cards, warnings), title="T"), encoding="utf-8"
+    )
     assert "outside &lt;any&gt; card" in page.read_text(encoding="utf-8")
     found = _preview_in_browser(page, "#warnings")
     marked = {item["id"]: item for item in found["items"]}
@@ -308,7 +305,7 @@ def test_removed_cards_are_labelled_with_what_an_import_does() -> None:
         ("kam::entfernt",),
         "KAM::Entfernt",
     )
-    page = render_preview(notetype, [tombstone], [], [], title="KAM")
+    page = render_preview(notetype, Shown([tombstone], []), title="KAM")
     assert "suspended" not in page
     assert (
         "removed: an import tags it kam::entfernt (a new learner gets it in KAM::Entfernt)" in page

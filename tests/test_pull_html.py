@@ -9,9 +9,11 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
+from kam_anki.ankihtml import Unsayable
+from kam_anki.mdtext import canonical
 from kam_anki.render import render_answer, render_question
 from kam_anki.splice import splice
-from kam_anki.unrender import Unsayable, answer_markdown, canonical, question_markdown
+from kam_anki.unrender import answer_markdown, question_markdown
 
 
 def back(html: str, *, allow_html: bool = False) -> str:

@@ -9,8 +9,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from anki_helpers import (
     first_sync,
     import_apkg,
@@ -31,7 +29,7 @@ CHAPTER = "key-account-management.md"
 
 
 def test_edit_regenerate_import_sync_keeps_every_review(  # noqa: PLR0915
-    content: Path, tmp_path: Path, build: Build, monkeypatch: pytest.MonkeyPatch
+    content: Path, tmp_path: Path, build: Build
 ) -> None:
     apkg = tmp_path / "kam.apkg"
     build()
@@ -79,14 +77,10 @@ def test_edit_regenerate_import_sync_keeps_every_review(  # noqa: PLR0915
         text = text[:top] + text[start:end] + text[top:start] + text[end:]
         source.write_text(text, encoding="utf-8")
         shipped = notetype.default_notetype()
-        monkeypatch.setattr(
-            api,
-            "default_notetype",
-            lambda: dataclasses.replace(shipped, css=shipped.css + "\n.frage { color: #b00; }\n"),
-        )
-        result = build()
-        assert "9 cards: 1 added, 3 changed, 0 removed, 5 unchanged" in result.output
-        assert "note type (card design) changed" in result.output
+        redesigned = dataclasses.replace(shipped, css=shipped.css + "\n.frage { color: #b00; }\n")
+        changes = api.write(api.load(content, apkg, notetype=redesigned)).changes
+        counts = (len(changes.added), len(changes.changed), len(changes.removed))
+        assert (counts, changes.unchanged, changes.notetype_changed) == ((1, 3, 0), 5, True)
 
         before = notes_by_source(desktop)
         log = import_apkg(desktop, apkg)
@@ -138,7 +132,9 @@ def test_edit_regenerate_import_sync_keeps_every_review(  # noqa: PLR0915
         learner["Antwort"] += "<p>Meine Notiz</p>"
         desktop.update_note(learner)
         digest = hashlib.sha256(apkg.read_bytes()).hexdigest()
-        assert "0 added, 0 changed, 0 removed, 9 unchanged" in build().output
+        again_built = api.write(api.load(content, apkg, notetype=redesigned))  # same design
+        changes = again_built.changes
+        assert (changes.unchanged, changes.removed, changes.notetype_changed) == (9, (), False)
         assert hashlib.sha256(apkg.read_bytes()).hexdigest() == digest
         again = import_apkg(desktop, apkg)
         assert not again.updated and not again.new and len(again.duplicate) == 9

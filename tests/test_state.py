@@ -12,17 +12,8 @@ from kam_anki.clock import build_time
 from kam_anki.errors import UsageError
 from kam_anki.files import read_issued
 from kam_anki.history import extended_record, load_issued
-from kam_anki.state import (
-    CLOCK_SLACK,
-    REMOVED,
-    Changes,
-    Issued,
-    Stamp,
-    Stamper,
-    State,
-    dump_state,
-    load_state,
-)
+from kam_anki.stamps import Changes, Stamper
+from kam_anki.state import CLOCK_SLACK, REMOVED, Issued, Stamp, State, dump_state, load_state
 
 
 def advance(

@@ -14,7 +14,7 @@ import pytest
 
 from kam_anki import workers
 from kam_anki.errors import Diagnostic
-from kam_anki.model import Assets, Checked, DeckConfig, SourceFile
+from kam_anki.model import Assets, DeckConfig, FileResult, SourceFile
 from kam_anki.notes import FileContext
 
 FILES = 40
@@ -28,14 +28,14 @@ def test_a_slow_file_loses_no_file_behind_it(
     files in flight), so both workers fall idle together with the first file's result."""
     eighth_done = tmp_path / "eighth-done"
 
-    def check_file(context: FileContext, source: SourceFile, key: str) -> Checked:
+    def check_file(context: FileContext, source: SourceFile, key: str) -> FileResult:
         if key == "0":
             deadline = time.monotonic() + 30  # only a broken test waits this long
             while not eighth_done.exists() and time.monotonic() < deadline:
                 time.sleep(0.005)
         if key == str(4 * JOBS - 1):
             eighth_done.touch()
-        return Checked((), (), {}, (Diagnostic(source.path, 1, "warning", key),))
+        return FileResult((), (), {}, (Diagnostic(source.path, 1, "warning", key),))
 
     monkeypatch.setattr(workers, "check_file", check_file)  # the forked workers run it
     context = FileContext(DeckConfig("D", 1, 2), Assets(), None)

@@ -1,96 +1,90 @@
-"""The pipeline as one API: load the content, build it, write the outcome, add ids, preview.
+"""The public API: load the content, build it, write the outcome, add ids, preview, pull
+(the pipeline itself is :mod:`kam_anki.pipeline`). The command line and the tests go
+through here. The public names are in ``__all__``; the README's "From a Python script"
+has an example.
 
-The command line (:mod:`kam_anki.cli`), ``watch`` and the tests all go through here. A deck
-can be built from a Python script the same way::
-
-    from pathlib import Path
-
-    from kam_anki import api
-
-    project = api.load(Path("content"), Path("build/kam.apkg"))
-    outcome = api.write(project)  # the package, the lock and the record of what was shipped
-    for card_id, question in outcome.result.changes.added:
-        print("new:", card_id, question)
-
-Everything a user can cause (bad content, a folder that cannot be written, a wrong clock)
-raises :class:`kam_anki.errors.KamError`; nothing here prints.
+Everything a user can cause (bad content, a file or folder that cannot be read or written,
+a wrong clock) raises :class:`kam_anki.errors.KamError`, never a bare ``OSError``; nothing
+here prints.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import ParamSpec, TypeVar
 
-from kam_anki import clock
-from kam_anki.build import LIST_SUFFIX, Result, build
-from kam_anki.cache import CACHE_DIR
+from kam_anki import pipeline
 from kam_anki.characters import decode
-from kam_anki.errors import PathError
+from kam_anki.errors import Diagnostic, KamError, PathError
 from kam_anki.files import (
-    HISTORY_CACHE,
-    Content,
-    Shipped,
+    DEFAULT_OUTPUT,
     read_bytes,
     read_content,
-    read_issued,
     read_record,
     read_shipped_digests,
     relative,
 )
-from kam_anki.history import ISSUED_NAME, dump_cache, extended_record
 from kam_anki.ids import add_ids as add_ids_to_text
 from kam_anki.learner import Forecast
+from kam_anki.listnotes import LIST_SUFFIX, ItemChange, ItemChanges
 from kam_anki.media import media_name
-from kam_anki.model import Assets, DeckConfig, Note, SourceFile
-from kam_anki.notetype import NoteType, default_notetype
-from kam_anki.output import (
-    DirectoryCache,
-    as_text,
-    temporary_file,
-    write_atomic,
-    write_together,
-    writing,
-)
+from kam_anki.model import SourceFile
+from kam_anki.notetype import NoteType
+from kam_anki.output import write_atomic
 from kam_anki.parse import parse_file
-from kam_anki.progress import SILENT, Progress
-from kam_anki.pull import Images, Pulled, Target, plan
-from kam_anki.state import dump_state, first_epoch
+from kam_anki.pipeline import Built, Outcome, Project
+from kam_anki.pull import Pulled, Target, plan
+from kam_anki.pulltext import Images
+from kam_anki.stamps import CardChange, Changes
 from kam_anki.tombstones import REMOVED_TAG
-from kam_anki.workers import cores, jobs_for
 
-DEFAULT_OUTPUT = Path("build/kam.apkg")
+__all__ = [
+    "DEFAULT_OUTPUT",
+    "Built",
+    "CardChange",
+    "Changes",
+    "Diagnostic",
+    "IdsAdded",
+    "ItemChange",
+    "ItemChanges",
+    "KamError",
+    "NoteType",
+    "Outcome",
+    "Project",
+    "PullOutcome",
+    "add_ids",
+    "check",
+    "init",
+    "load",
+    "preview",
+    "pull",
+    "write",
+    "write_preview",
+]
+
 _BOM = b"\xef\xbb\xbf"
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
-@dataclass(frozen=True)
-class Project:
-    """The content as read, with this build's time and where its outputs go.
+def _documented_errors(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A file or folder that cannot be read or written ends as :class:`PathError` (a
+    :class:`KamError`, as documented), naming it; a reader that went away stays itself."""
 
-    ``output`` is the package; its folder holds the file cache and the record of what was
-    shipped (for a preview alone: the page, whose folder is read the same way).
-    """
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return function(*args, **kwargs)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            where = str(exc.filename) if exc.filename else ""
+            raise PathError(where, exc.strerror or str(exc)) from exc
 
-    content: Content
-    notetype: NoteType
-    output: Path
-    now: int
-
-    @property
-    def folder(self) -> Path:
-        return self.output.parent
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A build: its result, the notes when they were asked for, the written package's digest."""
-
-    result: Result
-    notes: tuple[Note, ...] = ()
-    sha256: str | None = None  # of the package, when one was written
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -102,152 +96,17 @@ class IdsAdded:
     restored: tuple[str, ...]  # of those, ids the lock knew (a card coming back)
 
 
-def load(content_dir: Path, output: Path = DEFAULT_OUTPUT) -> Project:
-    """Read ``content_dir`` (deck settings, lock, Markdown, images) and take the time."""
-    content = read_content(content_dir)
-    config = content.config
-    notetype = default_notetype().for_deck(config.notetype_name, config.language)
-    return Project(content, notetype, output, clock.now(content.previous))
+load = _documented_errors(pipeline.load)
+check = _documented_errors(pipeline.check)
+write = _documented_errors(pipeline.write)
+preview = _documented_errors(pipeline.preview)
+write_preview = _documented_errors(pipeline.write_preview)
+package_bytes = _documented_errors(pipeline.package_bytes)  # for tests: content in memory
 
 
-def check(
-    project: Project,
-    *,
-    forget_removed: bool = False,
-    keep_notes: bool = False,
-    progress: Progress = SILENT,
-) -> Outcome:
-    """Check, render and stamp in memory: the file cache is read, nothing is written.
-    ``keep_notes`` keeps the notes (with their times) for a preview."""
-    notes: list[Note] = []
-    result = _build(
-        project,
-        sink=notes.append if keep_notes else None,
-        forget_removed=forget_removed,
-        progress=progress,
-    )
-    return Outcome(result, tuple(notes))
-
-
-def write(
-    project: Project,
-    *,
-    forget_removed: bool = False,
-    keep_notes: bool = False,
-    progress: Progress = SILENT,
-) -> Outcome:
-    """Build and write the package, the lock and the record of what was shipped, as one
-    transaction: all three or none change; a failed build leaves the last good ones.
-    ``progress`` hears of each step as it goes: files checked, the package written."""
-    from kam_anki.package import PackageWriter  # genanki: only a command that writes pays
-
-    content, folder, output = project.content, project.folder, project.output
-    notes: list[Note] = []
-    epoch = first_epoch(content.previous, project.now)
-    with (
-        writing(output, content.root) as scratch,
-        PackageWriter(content.config, project.notetype, epoch, scratch) as package,
-    ):
-        record = read_record(folder)
-        shipped = read_issued(content.root, record, folder)
-        sink: Callable[[Note], None] = package.add
-        if keep_notes:
-            sink = _both(package.add, notes.append)
-        cache = DirectoryCache(folder / CACHE_DIR, writable=True)
-        result = _build(
-            project,
-            sink=sink,
-            forget_removed=forget_removed,
-            shipped=shipped,
-            cache=cache,
-            progress=progress,
-        )
-        notetype_mod = result.state.notetype.mod
-
-        def write_package(out: BinaryIO) -> None:
-            def on_bytes(done: int, total: int) -> None:
-                if done:
-                    progress.advance(done, f"{done / 2**20:.1f}/{total / 2**20:.1f} MiB")
-                else:
-                    progress.start("writing package", total)
-
-            package.write(out, notetype_mod, result.media, on_bytes)
-
-        # The package and the lock change together or not at all: all three are written in
-        # full in the output folder first. The record of what was shipped moves first
-        # (alone, it only makes a later build stamp anew), the package last (content/ may
-        # refuse the lock; the output folder just took a file).
-        write_together(
-            [
-                (folder / ISSUED_NAME, extended_record(record, shipped.issued, result.state)),
-                (content.lock_path, as_text(lambda out: dump_state(result.state, out))),
-                (output, write_package),
-            ],
-            stage_in=folder,
-        )
-        cache.keep_only(result.cache_keys)
-        if shipped.history is not None:  # what git said, for the next build to go on
-            history = dump_cache(shipped.history)
-            write_atomic(folder / CACHE_DIR / HISTORY_CACHE, history, durable=False)
-    with output.open("rb") as written:
-        digest = hashlib.file_digest(written, "sha256").hexdigest()
-    return Outcome(result, tuple(notes), digest)
-
-
-def package_bytes(
-    config: DeckConfig,
-    sources: Iterable[SourceFile],
-    now: int,
-    *,
-    scratch: Path,
-    assets: Assets | None = None,
-    jobs: int = 1,
-) -> tuple[bytes, Outcome]:
-    """A first build of content held in memory (no lock, no cache, nothing shipped before),
-    into package bytes, with its notes; ``scratch`` is a folder for the package's collection
-    while it fills. For scripts and tests that make content on the fly."""
-    from kam_anki.package import PackageWriter
-
-    notetype = default_notetype().for_deck(config.notetype_name, config.language)
-    notes: list[Note] = []
-    with (
-        temporary_file(scratch, ".anki2") as path,
-        PackageWriter(config, notetype, now, path) as package,
-    ):
-        sink = _both(package.add, notes.append)
-        result = build(config, notetype, sources, None, now, assets=assets, jobs=jobs, sink=sink)
-        out = io.BytesIO()
-        package.write(out, result.state.notetype.mod, result.media)
-    return out.getvalue(), Outcome(result, tuple(notes))
-
-
-def write_preview(
-    project: Project, outcome: Outcome, page: Path, *, progress: Progress = SILENT
-) -> None:
-    """The page with every card of ``outcome`` (built with ``keep_notes``), written atomically."""
-    from kam_anki.preview import render_preview
-
-    result = outcome.result
-    cards = len(outcome.notes)
-    progress.start("writing preview", cards)
-
-    def on_card(done: int) -> None:
-        progress.advance(done, f"{done:,}/{cards:,} cards")
-
-    html = render_preview(
-        project.notetype,
-        outcome.notes,
-        result.places,
-        result.warnings,
-        title=project.content.config.name,
-        media=result.media,
-        on_card=on_card,
-    )
-    write_atomic(page, html.encode("utf-8"))
-
-
-def add_ids(content_dir: Path) -> Iterator[IdsAdded]:
-    """Give every card heading without an id a readable one; yields each file as written.
+@_documented_errors
+def add_ids(content_dir: Path) -> list[IdsAdded]:
+    """Give every card heading without an id a readable one; returns the files written.
 
     Ids of removed cards stay taken: a new card must not take over an old note's reviews.
     An id the lock knows but the content lacks comes back to a heading with its question.
@@ -264,6 +123,7 @@ def add_ids(content_dir: Path) -> Iterator[IdsAdded]:
     locked = {**previous.removed, **previous.cards} if previous is not None else {}
     known = {card_id: stamp.question for card_id, stamp in locked.items() if card_id not in present}
     taken = present | set(locked)
+    done: list[IdsAdded] = []
     for path, data in raw.items():
         bom = _BOM if data.startswith(_BOM) else b""
         text, added = add_ids_to_text(data[len(bom) :].decode("utf-8"), taken, known, allow_html)
@@ -274,9 +134,11 @@ def add_ids(content_dir: Path) -> Iterator[IdsAdded]:
             taken.update(added)
             for card_id in restored:
                 del known[card_id]
-            yield IdsAdded(path, tuple(added), restored)
+            done.append(IdsAdded(path, tuple(added), restored))
+    return done
 
 
+@_documented_errors
 def init(folder: Path, name: str, language: str = "en") -> list[Path]:
     """A new project in ``folder`` (made if missing): ``content/deck.toml`` with fresh random
     ids and ``name``, and one example card; returns the files written. Refuses a folder
@@ -314,6 +176,7 @@ class PullOutcome:
     package_stale: bool  # the content changed since the package was built
 
 
+@_documented_errors
 def pull(project: Project, source: Path, *, dry_run: bool = False) -> PullOutcome:
     """Bring the learner's edits in ``source`` (an exported ``.apkg`` or a
     ``collection.anki2``, read with the Anki engine, never written) into the Markdown;
@@ -323,7 +186,7 @@ def pull(project: Project, source: Path, *, dry_run: bool = False) -> PullOutcom
 
     content = project.content
     config = content.config
-    outcome = check(project, keep_notes=True)
+    outcome = pipeline.check(project)
     changes = outcome.result.changes
     changed = {card_id for card_id, _ in (*changes.added, *changes.changed)}
     cards = {}
@@ -370,51 +233,3 @@ def pull(project: Project, source: Path, *, dry_run: bool = False) -> PullOutcom
         card_ids,
         package_stale=package is not None and bool(changed or changes.removed),
     )
-
-
-def _build(
-    project: Project,
-    *,
-    sink: Callable[[Note], None] | None,
-    forget_removed: bool,
-    shipped: Shipped | None = None,
-    cache: DirectoryCache | None = None,
-    progress: Progress = SILENT,
-) -> Result:
-    """Check, render and stamp, with the file cache beside the output (read-only unless
-    ``cache`` is given) and what was shipped before (read unless ``shipped`` is given); the
-    warnings about what was shipped come first."""
-    content = project.content
-    if cache is None:
-        cache = DirectoryCache(project.folder / CACHE_DIR, writable=False)
-    total = len(content.paths)
-    progress.start("checking files", total)
-
-    def on_file(files: int, notes: int) -> None:
-        progress.advance(files, f"{files:,}/{total:,} files, {notes:,} cards")
-
-    if shipped is None:
-        shipped = read_issued(content.root, read_record(project.folder), project.folder)
-    result = build(
-        content.config,
-        project.notetype,
-        content.sources(),
-        content.previous,
-        project.now,
-        assets=content.assets,
-        cache=cache,
-        forget_removed=forget_removed,
-        issued=shipped.issued,
-        jobs=jobs_for(cores(), content.markdown_bytes(), len(cache)),
-        sink=sink,
-        on_file=on_file,
-    )
-    return replace(result, warnings=(*shipped.warnings, *result.warnings))
-
-
-def _both(first: Callable[[Note], None], second: Callable[[Note], None]) -> Callable[[Note], None]:
-    def both(note: Note) -> None:
-        first(note)
-        second(note)
-
-    return both

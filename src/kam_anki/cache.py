@@ -20,7 +20,7 @@ from mdit_py_plugins import __version__ as PLUGINS_VERSION
 from pygments import __version__ as PYGMENTS_VERSION
 
 from kam_anki.errors import Diagnostic
-from kam_anki.model import Checked, DeckConfig, ListCard, ListItem, Note, Place, SourceFile
+from kam_anki.model import DeckConfig, FileResult, ListCard, ListItem, Note, Place, SourceFile
 from kam_anki.notetype import Fields
 from kam_anki.render import CONVERTER_VERSION
 
@@ -28,9 +28,9 @@ CACHE_DIR = ".kam-anki-cache"
 
 
 class FileCache(Protocol):
-    def get(self, key: str) -> Checked | None: ...
+    def get(self, key: str) -> FileResult | None: ...
 
-    def put(self, key: str, checked: Checked) -> None: ...
+    def put(self, key: str, checked: FileResult) -> None: ...
 
 
 @cache
@@ -49,7 +49,7 @@ def file_key(config: DeckConfig, source: SourceFile) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 
-def dump_checked(checked: Checked) -> str:
+def dump_checked(checked: FileResult) -> str:
     """Media are never cached (files with images are always checked again)."""
     return json.dumps(
         {
@@ -67,11 +67,11 @@ def dump_checked(checked: Checked) -> str:
     )
 
 
-def load_checked(text: str) -> Checked | None:
+def load_checked(text: str) -> FileResult | None:
     """A cache entry, or None if it cannot be read: the file is then checked again."""
     try:
         data: Any = json.loads(text)
-        return Checked(
+        return FileResult(
             tuple(Note(i, Fields.from_values(f), tuple(t), d) for i, f, t, d in data["notes"]),
             tuple((Place(i, p, line), q) for i, p, line, q in data["cards"]),
             {},

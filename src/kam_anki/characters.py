@@ -49,6 +49,15 @@ def invisible(char: str) -> bool:
     return char in _FILLERS or unicodedata.category(char) in _BLANK_CATEGORIES
 
 
+def text_key(text: str) -> str:
+    """What two texts must share to be "the same text" (the same question, the same list
+    item): the text after NFC and case folding, invisible characters dropped, runs of blanks
+    as one space. The one rule for duplicate questions, renamed cards and item keys."""
+    folded = unicodedata.normalize("NFC", text).casefold()
+    visible = "".join(c for c in folded if c.isspace() or not invisible(c))
+    return " ".join(visible.split())
+
+
 def describe(char: str) -> str:
     """``U+0430 CYRILLIC SMALL LETTER A``: a character named so that it can be told apart."""
     name = unicodedata.name(char, "")

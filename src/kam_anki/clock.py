@@ -10,12 +10,15 @@ import os
 import time
 
 from kam_anki.errors import Diagnostic, UsageError
-from kam_anki.state import CLOCK_SLACK, LOCK_NAME, MAX_TIME, MIN_TIME, Changes, State
+from kam_anki.stamps import Changes
+from kam_anki.state import CLOCK_SLACK, LOCK_NAME, MAX_TIME, MIN_TIME, State
 
 
-def now(previous: State | None) -> int:
-    """This build's time: the clock, or ``SOURCE_DATE_EPOCH`` for a first build."""
-    return build_time(time.time(), os.environ.get("SOURCE_DATE_EPOCH"), previous)
+def now(previous: State | None, clock: float | None = None) -> int:
+    """This build's time: ``clock`` (the system clock unless given), or
+    ``SOURCE_DATE_EPOCH`` for a first build."""
+    seconds = time.time() if clock is None else clock
+    return build_time(seconds, os.environ.get("SOURCE_DATE_EPOCH"), previous)
 
 
 def build_time(clock: float, source_date_epoch: str | None, previous: State | None) -> int:

@@ -20,6 +20,7 @@ from kam_anki.media import is_image
 from kam_anki.model import Assets, DeckConfig, SourceFile
 from kam_anki.state import LOCK_NAME, Issued, State, load_state, merge_issued
 
+DEFAULT_OUTPUT = Path("build/kam.apkg")  # the package, relative to the project folder
 HISTORY_CACHE = "lock-history"  # in the file cache's folder: not a *.json entry
 
 CONFIG_NAME = "deck.toml"
@@ -190,11 +191,6 @@ def source_paths(root: Path) -> list[Path]:
     if problems:
         raise ContentError(problems)
     return list(found.values())
-
-
-def markdown_paths(root: Path) -> list[Path]:
-    """Every ``*.md`` below ``root`` but hidden ones, sorted by :func:`relative` name."""
-    return [p for p in source_paths(root) if _is_markdown(p)]
 
 
 def _is_markdown(path: Path) -> bool:

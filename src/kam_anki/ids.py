@@ -6,8 +6,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from kam_anki.characters import LINE_END, invisible
-from kam_anki.headings import find_id, heading_span, outline
+from kam_anki.characters import LINE_END, text_key
+from kam_anki.headings import find_id, heading_span
+from kam_anki.outline import outline
 
 _GERMAN = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"}
@@ -34,14 +35,6 @@ def unique(slug: str, taken: set[str]) -> str:
     return candidate
 
 
-def question_key(question: str) -> str:
-    """What two questions must share to be the same card's: the text after NFC, case
-    folding, and folding blanks (invisible characters dropped, runs of spaces as one)."""
-    folded = unicodedata.normalize("NFC", question).casefold()
-    visible = "".join(c for c in folded if c.isspace() or not invisible(c))
-    return " ".join(visible.split())
-
-
 def add_ids(
     text: str,
     taken: Iterable[str],
@@ -60,7 +53,7 @@ def add_ids(
     used = set(taken)
     lost: dict[str, str] = {}
     for card_id, question in sorted((known or {}).items()):
-        lost.setdefault(question_key(question), card_id)
+        lost.setdefault(text_key(question), card_id)
     pieces = LINE_END.split(text)  # [line, sep, line, sep, ..., line]
     lines = [unicodedata.normalize("NFC", line) for line in pieces[0::2]]
     added: list[str] = []
@@ -71,7 +64,7 @@ def add_ids(
         start, stop = heading_span(line, len(line))
         if start == stop:
             continue
-        new_id = lost.pop(question_key(line[start:stop]), None) or unique(
+        new_id = lost.pop(text_key(line[start:stop]), None) or unique(
             slugify(line[start:stop]), used
         )
         used.add(new_id)

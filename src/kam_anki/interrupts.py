@@ -10,6 +10,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sys import UnraisableHookArgs
 
+# The signals that stop a command: held while files move into place, and while a worker
+# process is forked.
+STOPPING = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+
 
 def install() -> None:
     """The handlers every command runs with."""

@@ -11,8 +11,9 @@ old item's reviews. Every key ever given, with its last text, is kept in the loc
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+
+from kam_anki.characters import text_key
 
 # Two texts this similar (Sørensen-Dice coefficient of their sets of letter pairs) are the
 # same item, reworded: "Abstimmung mit (dem) Flächenvertrieb" 0.94, "Leistung(en)" 0.80;
@@ -36,11 +37,6 @@ def split_item_id(note_id: str) -> tuple[str, int] | None:
     return card_id, int(key)
 
 
-def normalise(text: str) -> str:
-    """The text as a learner reads it: composed, case and blanks ignored."""
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
-
-
 def assign_keys(
     previous: Mapping[int, str],
     highest: int,
@@ -60,13 +56,13 @@ def assign_keys(
     free: dict[str, list[int]] = {}
     for key in [*sorted(previous), *sorted(k for k in gone if k not in previous)]:
         text = previous[key] if key in previous else gone[key]
-        free.setdefault(normalise(text), []).append(key)
-    folded = [normalise(text) for text in texts]
+        free.setdefault(text_key(text), []).append(key)
+    folded = [text_key(text) for text in texts]
     for index, text in enumerate(folded):
         waiting = free.get(text)
         if waiting:
             keys[index] = waiting.pop(0)
-    left = {key: normalise({**gone, **previous}[key]) for w in free.values() for key in w}
+    left = {key: text_key({**gone, **previous}[key]) for w in free.values() for key in w}
     unmatched = {index: folded[index] for index, key in enumerate(keys) if key is None}
     if left and unmatched:
         for index, key in _similar_pairs(left, unmatched, set(previous)):

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 from kam_anki.characters import invisible
 from kam_anki.errors import Diagnostic
-from kam_anki.headings import Heading, Outline, Subheading, find_id, heading_span
-from kam_anki.render import COMMENT
+from kam_anki.headings import find_id, heading_span
+from kam_anki.outline import Heading, Outline, Subheading
+from kam_anki.rawhtml import COMMENT
 
 # Tags that flashcard plugins (Obsidian spaced repetition, Obsidian to Anki) put on a heading.
 _FLASHCARD_TAG = re.compile(

@@ -22,6 +22,10 @@ class DeckConfig:
     notetype_name: str = NAME  # shown in Anki's note type list; may change, the id stays
     language: str = "de"  # the cards' language (BCP 47), for hyphenation
 
+    def deck(self, chapter: str) -> str:
+        """The Anki deck of a chapter's cards: a subdeck of the deck."""
+        return f"{self.name}::{chapter}"
+
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
@@ -101,7 +105,7 @@ class ListCard:
 
 
 @dataclass(frozen=True, slots=True)
-class Checked:
+class FileResult:
     """One file, parsed, rendered and checked: what the build needs of it, and what the
     file cache keeps."""
 

@@ -19,7 +19,7 @@ from kam_anki.cache import FileCache
 from kam_anki.errors import Diagnostic
 from kam_anki.listcards import deck_rule, explicit, list_card, removed_cloze_field
 from kam_anki.media import is_image, media_name
-from kam_anki.model import Assets, Card, Checked, DeckConfig, ListCard, Note, Place, SourceFile
+from kam_anki.model import Assets, Card, DeckConfig, FileResult, ListCard, Note, Place, SourceFile
 from kam_anki.notetype import Fields
 from kam_anki.parse import read_cards
 from kam_anki.render import (
@@ -57,7 +57,7 @@ class FileChecker:
     cards: list[tuple[Place, str]] = field(default_factory=list)
     media: dict[str, bytes] = field(default_factory=dict)
     problems: list[Diagnostic] = field(default_factory=list)
-    lists: list[ListCard | str] = field(default_factory=list)  # per card: see Checked
+    lists: list[ListCard | str] = field(default_factory=list)  # per card: see FileResult
     raw_html: list[tuple[int, str]] = field(default_factory=list)  # (line, tag) shown as text
 
     def finish(self, path: str) -> None:
@@ -77,89 +77,49 @@ class FileChecker:
         self.problems.append(Diagnostic(path, lines[0], "warning", message))
 
     # A card becomes a note here: rendering, its checks and the note, in one place for
-    # a new kind of card to follow (a little over 50 lines for that).
+    # a new kind of card to follow.
     def add(self, card: Card, parsed: Blocks | None) -> None:
         config = self.context.config
-
-        def at(line: int) -> int:
-            return card.answer_line + line - 1
-
-        def image(src: str, line: int) -> str:
-            """``line``: in the file; an image in the question is on the heading's line."""
-            resolved, problem = self._resolve(card.path, unquote(src))
-            if problem:
-                self.problems.append(Diagnostic(card.path, line, "error", problem))
-                return src
-            data = self.context.assets.files[resolved]
-            name = media_name(resolved, data)
-            self.media[name] = data
-            return name
-
         answer = render_answer(
             card.answer,
             allow_html=config.allow_html,
-            images=lambda src, line: image(src, at(line)),
+            images=lambda src, line: self._image(card, src, card.answer_line + line - 1),
             parsed=parsed,
             first=card.answer_line - 1,
         )
-
-        def warn(line: int, message: str) -> None:
-            self.problems.append(Diagnostic(card.path, line, "warning", message))
-
-        hint = _COUNT_HINT.search(card.question)
-        listed = answer.top_level_items
-        # A "(2)" after a question whose answer has no list is no count (a part, a variant).
-        if hint and listed and int(hint.group(1)) != listed:
-            items = "item" if listed == 1 else "items"
-            warn(
-                card.line, f"question says ({hint.group(1)}) but the answer lists {listed} {items}"
-            )
-        for line in answer.empty_items:
-            warn(at(line), "empty list item")
-        self.raw_html += [(at(line), tag) for line, tag in answer.raw_html]
-        for line, problem in answer.math:
-            warn(at(line), problem)
-        for problem in question_math_problems(card.question, allow_html=config.allow_html):
-            warn(card.line, f"in the question: {problem}")
         question = render_question(
             card.question,
             allow_html=config.allow_html,
-            images=lambda src, _: image(src, card.line),
+            images=lambda src, _: self._image(card, src, card.line),
         )
-        fetches = [
-            (card.line, fetch)
-            for fetch in question_remote(card.question, allow_html=config.allow_html)
-        ]
-        fetches += [(at(line), fetch) for line, fetch in answer.remote]
-        for line, fetch in fetches:
-            self.problems.append(
-                Diagnostic(
-                    card.path,
-                    line,
-                    "error",
-                    f"{fetch} loads from outside the deck at every review (a tracking pixel; "
-                    "nothing offline): put the file into content/ and show it with ![](file)",
-                )
-            )
+        self.problems += answer_warnings(card, answer, allow_html=config.allow_html)
+        self.problems += _remote_errors(card, answer, allow_html=config.allow_html)
+        self.raw_html += [(card.answer_line + line - 1, tag) for line, tag in answer.raw_html]
         self.lists.append(self._list_card(card, answer))
-        self.notes.append(
-            Note(
-                card_id=card.id,
-                fields=Fields(
-                    question=question,
-                    answer=answer.html,
-                    chapter=render_text(card.chapter),
-                    source=render_text(card.source),
-                ),
-                tags=config.tags,
-                deck=f"{config.name}::{card.chapter}",
-            )
+        fields = Fields(
+            question=question,
+            answer=answer.html,
+            chapter=render_text(card.chapter),
+            source=render_text(card.source),
         )
+        self.notes.append(Note(card.id, fields, config.tags, config.deck(card.chapter)))
         self.cards.append((Place(card.id, card.path, card.line), card.question))
+
+    def _image(self, card: Card, src: str, line: int) -> str:
+        """An image's name in the package; ``line``: in the file (an image in the question
+        is on the heading's line)."""
+        resolved, problem = self._resolve(card.path, unquote(src))
+        if problem:
+            self.problems.append(Diagnostic(card.path, line, "error", problem))
+            return src
+        data = self.context.assets.files[resolved]
+        name = media_name(resolved, data)
+        self.media[name] = data
+        return name
 
     def _list_card(self, card: Card, answer: Answer) -> ListCard | str:
         """The list of a card that opted in to list cards; for the others, why the deck-wide
-        rule does not take them (see :attr:`Checked.lists`)."""
+        rule does not take them (see :attr:`FileResult.lists`)."""
         config = self.context.config
         if not explicit(card):
             missed = deck_rule(card, answer, config)
@@ -235,7 +195,7 @@ def list_tombstone_note(
     return dataclasses.replace(note, fields=fields, clozes=tuple(key for key, _ in items))
 
 
-def check_file(context: FileContext, source: SourceFile, key: str) -> Checked:
+def check_file(context: FileContext, source: SourceFile, key: str) -> FileResult:
     """Parse, render and check one file, or take it from the cache: the unit of work, in
     this process or a worker."""
     cache = context.cache
@@ -247,7 +207,7 @@ def check_file(context: FileContext, source: SourceFile, key: str) -> Checked:
     for card, parsed in zip(cards, answers, strict=True):
         checker.add(card, parsed)
     checker.finish(source.path)
-    checked = Checked(
+    checked = FileResult(
         tuple(checker.notes),
         tuple(checker.cards),
         checker.media,
@@ -259,3 +219,48 @@ def check_file(context: FileContext, source: SourceFile, key: str) -> Checked:
     if cache is not None and cacheable:
         cache.put(key, checked)
     return checked
+
+
+def answer_warnings(card: Card, answer: Answer, *, allow_html: bool) -> list[Diagnostic]:
+    """A card's content warnings: a count in the question that its list does not have,
+    empty list items, math that cannot be typeset."""
+
+    def warning(line: int, message: str) -> Diagnostic:
+        return Diagnostic(card.path, line, "warning", message)
+
+    def at(line: int) -> int:
+        return card.answer_line + line - 1
+
+    found: list[Diagnostic] = []
+    hint = _COUNT_HINT.search(card.question)
+    listed = answer.top_level_items
+    # A "(2)" after a question whose answer has no list is no count (a part, a variant).
+    if hint and listed and int(hint.group(1)) != listed:
+        items = "item" if listed == 1 else "items"
+        message = f"question says ({hint.group(1)}) but the answer lists {listed} {items}"
+        found.append(warning(card.line, message))
+    found += [warning(at(line), "empty list item") for line in answer.empty_items]
+    found += [warning(at(line), problem) for line, problem in answer.math]
+    found += [
+        warning(card.line, f"in the question: {problem}")
+        for problem in question_math_problems(card.question, allow_html=allow_html)
+    ]
+    return found
+
+
+def _remote_errors(card: Card, answer: Answer, *, allow_html: bool) -> list[Diagnostic]:
+    """What the card would load from the network at every review (raw HTML only)."""
+    fetches = [
+        (card.line, fetch) for fetch in question_remote(card.question, allow_html=allow_html)
+    ]
+    fetches += [(card.answer_line + line - 1, fetch) for line, fetch in answer.remote]
+    return [
+        Diagnostic(
+            card.path,
+            line,
+            "error",
+            f"{fetch} loads from outside the deck at every review (a tracking pixel; "
+            "nothing offline): put the file into content/ and show it with ![](file)",
+        )
+        for line, fetch in fetches
+    ]

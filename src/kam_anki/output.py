@@ -18,7 +18,8 @@ from typing import BinaryIO, TextIO
 
 from kam_anki.cache import CACHE_DIR, dump_checked, load_checked
 from kam_anki.errors import KamError, PathError, printable
-from kam_anki.model import Checked
+from kam_anki.interrupts import STOPPING
+from kam_anki.model import FileResult
 
 # Every temporary file kam-anki makes starts with this: what a killed build leaves behind is
 # recognised and removed by the next build (see output_lock).
@@ -97,13 +98,13 @@ class DirectoryCache:
         self.folder = folder
         self.writable = writable
 
-    def get(self, key: str) -> Checked | None:
+    def get(self, key: str) -> FileResult | None:
         try:
             return load_checked((self.folder / f"{key}.json").read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             return None
 
-    def put(self, key: str, checked: Checked) -> None:
+    def put(self, key: str, checked: FileResult) -> None:
         if self.writable:
             path = self.folder / f"{key}.json"
             write_atomic(path, dump_checked(checked).encode("utf-8"), durable=False)
@@ -184,8 +185,7 @@ def write_together(
 
 @contextmanager
 def _signals_held() -> Iterator[None]:
-    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
     try:
         yield
     finally:

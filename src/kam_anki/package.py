@@ -20,17 +20,23 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
-if "cached_property" not in sys.modules:
+from kam_anki.model import DeckConfig, Note
+from kam_anki.notetype import NoteType
+
+_STUB = "cached_property" not in sys.modules
+if _STUB:
     # genanki takes only the decorator from the cached_property backport, whose import pulls
     # in asyncio: a third of a small build's start-up. The standard library's is the same.
+    # The stand-in is there while genanki is imported, and gone after: a later import of
+    # the real backport (by a script) finds the real one.
     _backport = types.ModuleType("cached_property")
     _backport.cached_property = functools.cached_property  # type: ignore[attr-defined]
     sys.modules["cached_property"] = _backport
-
-import genanki
-
-from kam_anki.model import DeckConfig, Note
-from kam_anki.notetype import NoteType
+try:
+    import genanki
+finally:
+    if _STUB:
+        del sys.modules["cached_property"]
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _BATCH = 512  # rows per executemany: fewer round trips, little memory

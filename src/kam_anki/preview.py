@@ -13,95 +13,24 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape, unescape
 
-from kam_anki.errors import Diagnostic, KamError
+from kam_anki.errors import Diagnostic
 from kam_anki.media import mime_type
 from kam_anki.model import Note, Place
 from kam_anki.notetype import NoteType
 from kam_anki.page import PAGE, PAGE_CSS, SCRIPT
+from kam_anki.templates import render_cloze, render_template
 from kam_anki.tombstones import REMOVED_TAG
 
-_TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
-_FIELD_NAME = re.compile(r"[^#^/{}:]+")
 _MARKUP = re.compile(r"<[^>]*>")
+
+
 _SPACE = re.compile(r"\s+")
-_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
+
+
 _CLOZE_FIELD = "{{cloze:Liste}}"
+
+
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]*)(")', re.IGNORECASE)
-
-
-class TemplateError(KamError):
-    """The template uses Anki syntax this renderer does not know: better loud than wrong."""
-
-
-def render_template(template: str, fields: Mapping[str, str], front_side: str = "") -> str:
-    """Anki's template language, the part the note type uses: ``{{Field}}``, ``{{FrontSide}}``
-    and the sections ``{{#Field}}…{{/Field}}`` (shown if the field is not empty) and
-    ``{{^Field}}…{{/Field}}`` (shown if it is)."""
-    out: list[str] = []
-    # One frame per open section: (field name, whether its content is shown).
-    open_sections: list[tuple[str, bool]] = []
-    position = 0
-    for match in _TAG.finditer(template):
-        shown = all(visible for _, visible in open_sections)
-        if shown:
-            out.append(template[position : match.start()])
-        position = match.end()
-        tag = match.group(1).strip()
-        kind, name = (tag[0], tag[1:].strip()) if tag[:1] in ("#", "^", "/") else ("", tag)
-        if not _FIELD_NAME.fullmatch(name):
-            raise TemplateError(f"unsupported template tag {{{{{tag}}}}}")
-        if kind == "/":
-            if not open_sections or open_sections[-1][0] != name:
-                raise TemplateError(f"{{{{/{name}}}}} closes no open section")
-            open_sections.pop()
-            continue
-        if kind in ("#", "^"):
-            if name not in fields:
-                raise TemplateError(f"section on unknown field {name!r}")
-            filled = bool(fields[name].strip())
-            open_sections.append((name, filled if kind == "#" else not filled))
-            continue
-        if name == "FrontSide":
-            value = front_side
-        elif name in fields:
-            value = fields[name]
-        else:
-            raise TemplateError(f"unknown field {name!r}")
-        if shown:
-            out.append(value)
-    if open_sections:
-        raise TemplateError(f"section {{{{#{open_sections[-1][0]}}}}} is never closed")
-    out.append(template[position:])
-    return "".join(out)
-
-
-def render_cloze(text: str, number: int, *, back: bool) -> str:
-    """A list field as Anki shows card ``number`` of it: that cloze a gap on the front and
-    marked on the back, the others as text."""
-
-    def one(match: re.Match[str]) -> str:
-        ordinal, content = match.group(1), match.group(2)
-        if int(ordinal) != number:
-            return f'<span class="cloze-inactive" data-ordinal="{ordinal}">{content}</span>'
-        if back:
-            return f'<span class="cloze" data-ordinal="{ordinal}">{content}</span>'
-        return (
-            f'<span class="cloze" data-cloze="{_attribute(content)}" '
-            f'data-ordinal="{ordinal}">[...]</span>'
-        )
-
-    return _CLOZE.sub(one, text)
-
-
-_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
-
-
-def _attribute(text: str) -> str:
-    """An attribute value as Anki writes the cloze's text into ``data-cloze``: ASCII letters
-    and digits as they are, every other character a character reference."""
-    return "".join(
-        c if c.isascii() and c.isalnum() else _NAMED.get(c, f"&#x{ord(c):X};") for c in text
-    )
 
 
 def _sides(notetype: NoteType, note: Note) -> list[tuple[str, str, str]]:
@@ -223,20 +152,26 @@ def card_views(
     return views, loose
 
 
-# Options are keyword-only: a call names each one.
-def render_preview(  # noqa: PLR0913
+@dataclass(frozen=True)
+class Shown:
+    """What the page shows: the notes (the build's result), where each card lives (the
+    build's places: they place warnings), the warnings, the package's files."""
+
+    notes: Sequence[Note]
+    cards: Sequence[Place]
+    warnings: Sequence[Diagnostic] = ()
+    media: Mapping[str, bytes] | None = None
+
+
+def render_preview(
     notetype: NoteType,
-    notes: Sequence[Note],
-    cards: Sequence[Place],
-    warnings: Sequence[Diagnostic],
+    shown: Shown,
     *,
     title: str,
-    media: Mapping[str, bytes] | None = None,
     on_card: Callable[[int], None] | None = None,
 ) -> str:
-    """The whole page. ``cards`` (the build's places) place warnings and show where a
-    card lives; ``notes`` (the build's result) are what is shown; ``media`` are the package's
-    files (the build's media); ``on_card`` counts the cards done."""
+    """The whole page; ``on_card`` counts the cards done."""
+    notes, cards, warnings, media = shown.notes, shown.cards, shown.warnings, shown.media
     views, loose = card_views(notetype, notes, cards, warnings, media, on_card)
     chapters = sorted({v.chapter for v in views if v.chapter})
     options = "".join(f'<option value="{escape(c)}">{escape(c)}</option>' for c in chapters)

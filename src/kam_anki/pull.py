@@ -18,27 +18,28 @@ fields in :func:`_decide`.)
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import unquote
 
-from kam_anki.characters import LINE_END
-from kam_anki.headings import find_id, heading_span
+from kam_anki.ankihtml import Unsayable
 from kam_anki.learner import LearnerNote
+from kam_anki.mdtext import canonical
 from kam_anki.model import Card, Note
 from kam_anki.notetype import FIELDS, LIST_FIELDS
-from kam_anki.splice import splice
-from kam_anki.unrender import Unsayable, answer_markdown, canonical, question_markdown
+from kam_anki.pulltext import Edit, Images, apply_edits
+from kam_anki.unrender import answer_markdown, question_markdown
 
 Kind = Literal["pulled", "conflict", "not pulled"]
+
+
 # A cloze as Anki reads it: up to the first "}}" (the build writes braces in an item as
 # character references, and a "::" in it would start a hint).
 _CLOZE = re.compile(r"\{\{c(\d{1,9})::(.*?)\}\}", re.DOTALL)
+
+
 _QUESTION, _ANSWER, _CHAPTER, _SOURCE = FIELDS
 
 
@@ -77,39 +78,6 @@ class Pulled:
     unchanged: int  # notes found as shipped (or as the Markdown has them now)
 
 
-@dataclass(frozen=True)
-class Images:
-    """The content's images by the name Anki has for them (made from their content) and
-    back, so an image is found by what it is, wherever the Markdown keeps it."""
-
-    paths: Mapping[str, str] = field(default_factory=dict)  # media name -> path in content/
-
-    def path_for(self, page: str) -> Callable[[str], str]:
-        def path(name: str) -> str:
-            found = self.paths.get(name)
-            if found is None:
-                raise Unsayable(f"image {name!r} is not in content/: add it there and link it")
-            return posixpath.relpath(found, posixpath.dirname(page) or ".")
-
-        return path
-
-    def name_for(self, page: str) -> Callable[[str, int], str]:
-        names = {path: name for name, path in self.paths.items()}
-
-        def name(src: str, _line: int) -> str:
-            path = posixpath.normpath(posixpath.join(posixpath.dirname(page), unquote(src)))
-            return names.get(path, src)
-
-        return name
-
-
-@dataclass(frozen=True)
-class _Edit:
-    card: Card
-    question: str | None
-    answer: str | None
-
-
 def plan(
     targets: Mapping[str, Target],
     learner: Sequence[LearnerNote],
@@ -121,8 +89,8 @@ def plan(
     """What to write where: ``targets`` by GUID, the learner's notes, and ``read`` giving a
     content file's text (line ends as they are) by its path."""
     findings: list[Finding] = []
-    by_card: dict[str, list[tuple[str, _Edit]]] = {}  # by card id: from its note, its list note
-    edits: dict[str, list[_Edit]] = {}  # by file
+    by_card: dict[str, list[tuple[str, Edit]]] = {}  # by card id: from its note, its list note
+    edits: dict[str, list[Edit]] = {}  # by file
     unchanged = 0
     for note in learner:
         target = targets.get(note.guid)
@@ -136,7 +104,7 @@ def plan(
                 "not pulled", card.path, card.line, target.note.card_id,
                 "the note's HTML is nested too deeply to read",
             )  # fmt: skip
-        if isinstance(outcome, _Edit):
+        if isinstance(outcome, Edit):
             by_card.setdefault(target.card.id, []).append((target.note.card_id, outcome))
         elif outcome is None:
             unchanged += 1
@@ -150,7 +118,7 @@ def plan(
             edits.setdefault(edit.card.path, []).append(edit)
     texts: dict[str, str] = {}
     for path, file_edits in sorted(edits.items()):
-        text, lines = _apply(read(path), file_edits, allow_html=allow_html, images=images)
+        text, lines = apply_edits(read(path), file_edits, allow_html=allow_html, images=images)
         texts[path] = text
         for edit in file_edits:
             parts = [n for n, v in (("question", edit.question), ("answer", edit.answer)) if v]
@@ -167,14 +135,14 @@ def plan(
     return Pulled(tuple(findings), texts, unchanged)
 
 
-def _one_edit(found: Sequence[tuple[str, _Edit]]) -> _Edit | Finding:
+def _one_edit(found: Sequence[tuple[str, Edit]]) -> Edit | Finding:
     """A card edited through its note and its list note: one edit if no field was edited
     differently in the two."""
     first = found[0][1]
     questions = {e.question for _, e in found} - {None}
     answers = {e.answer for _, e in found} - {None}
     if len(questions) <= 1 and len(answers) <= 1:
-        return _Edit(first.card, next(iter(questions), None), next(iter(answers), None))
+        return Edit(first.card, next(iter(questions), None), next(iter(answers), None))
     card = first.card
     names = ", ".join(sorted(note_id for note_id, _ in found))
     return Finding(
@@ -191,7 +159,7 @@ def digest(fields: Sequence[str], tags: Sequence[str]) -> str:
 
 def _decide(
     target: Target, note: LearnerNote, *, allow_html: bool, images: Images
-) -> _Edit | Finding | None:
+) -> Edit | Finding | None:
     """None: nothing to pull (as shipped, or as the Markdown is now)."""
     card = target.card
     differs = _edited(target, note)
@@ -228,7 +196,7 @@ def _decide(
             )
     except Unsayable as exc:
         return Finding("not pulled", *where, str(exc))
-    return _Edit(card, question, answer)
+    return Edit(card, question, answer)
 
 
 def _edited(target: Target, note: LearnerNote) -> list[str]:
@@ -317,43 +285,3 @@ def _conflict(target: Target, note: LearnerNote, *, allow_html: bool, images: Im
         learner=f"## {question}\n\n{answer}",
         author=author,
     )
-
-
-def _apply(
-    text: str, edits: Sequence[_Edit], *, allow_html: bool, images: Images
-) -> tuple[str, dict[str, int]]:
-    """The file's text with the edits made (lines and line ends elsewhere as they were),
-    and each card's heading line in the new text."""
-    parts = LINE_END.split(text)
-    lines, ends = parts[0::2], parts[1::2]
-    shifts: list[tuple[int, int]] = []
-    for edit in sorted(edits, key=lambda e: e.card.line, reverse=True):
-        card = edit.card
-        if edit.answer is not None:
-            start = card.answer_line - 1
-            count = card.answer.count("\n") + 1
-            old = "\n".join(lines[start : start + count])
-            new = splice(
-                old, edit.answer, allow_html=allow_html, images=images.name_for(card.path)
-            ).split("\n")
-            end = ends[start] if start < len(ends) else "\n"
-            lines[start : start + count] = new
-            ends[start : start + count - 1] = [end] * (len(new) - 1)
-            shifts.append((card.line, len(new) - count))
-        if edit.question is not None:
-            line = lines[card.line - 1]
-            attribute = find_id(line)
-            begin, stop = heading_span(line, attribute.start if attribute else len(line))
-            lines[card.line - 1] = line[:begin] + edit.question + line[stop:]
-    out = [piece for pair in zip(lines, [*ends, ""], strict=True) for piece in pair]
-    heading = {
-        e.card.id: e.card.line + sum(delta for line, delta in shifts if line < e.card.line)
-        for e in edits
-    }
-    return "".join(out), heading
-
-
-def diff(path: str, old: str, new: str) -> list[str]:
-    """The unified diff of one file (``patch -p0`` applies it)."""
-    old_lines, new_lines = LINE_END.split(old)[0::2], LINE_END.split(new)[0::2]
-    return list(difflib.unified_diff(old_lines, new_lines, path, path, lineterm=""))

@@ -16,62 +16,42 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from html import escape, unescape
+from html import escape
 from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.ruler import RuleOptionsType
-from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore, block, normalize
-from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from kam_anki.formulas import math_plugin, math_problems, script_link, text_rule
+from kam_anki.formulas import math_plugin, text_rule
 from kam_anki.highlight import highlight
+from kam_anki.mathcheck import math_problems
+from kam_anki.rawhtml import (
+    COMMENT,
+    ImageResolver,
+    comment_block,
+    comment_inline,
+    defuse_html,
+    html_images,
+    html_tokens,
+    loading,
+    markup_tags,
+)
 from kam_anki.remote import remote_resources
 
 # Bumped whenever the HTML for the same Markdown may differ: it is part of every cache key.
 CONVERTER_VERSION = "5"
-COMMENT = "kam_comment"  # the type of a comment's block token
+
 
 # Bullets pasted from PDFs, slides and Word are list items too.
 _PASTED_BULLET = re.compile(r"^([ \t]*)[•◦▪‣–](?:[ \t]+|$)")
-_LIST_ITEM = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
-_LABEL = re.compile(r"^[^\s:][^:\n]{0,38}:$")
-# Markup that would run code or load something in Anki's web view, even with HTML allowed:
-# looked for after entities are decoded and blanks and control characters dropped, as a
-# browser reads "jav&#x61;script:" or "java\tscript:".
-_DANGEROUS_HTML = re.compile(
-    r"<\s*/?\s*(?:script|iframe|object|embed|style|link|meta|base|form|svg|math)\b"
-    r"|[\s/\"']on[a-z]+\s*=",
-    re.IGNORECASE,
-)
-_SCRIPT_URL = re.compile(r"(?:java|vb)script:|data:text/html", re.IGNORECASE)
-_BLANKS = re.compile(r"[\x00-\x20\x7f]+")
-# A tag as CommonMark reads raw HTML: <name attributes> or </name>.
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?:\s(?:[^<>\"']|\"[^\"]*\"|'[^']*')*)?(/?)>")
-_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//|\\\\)", re.IGNORECASE)  # scheme: or a host
-_SRC = re.compile(r"(\ssrc\s*=\s*)(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'=<>`]+))", re.IGNORECASE)
-# HTML's elements (and a few old ones still in pasted text): a tag with another name, such
-# as the placeholder in "kubectl get pod <podname>", is text, never markup.
-_ELEMENT_NAMES = """
-    a abbr acronym address area article aside audio b base bdi bdo big blockquote body br
-    button canvas caption center cite code col colgroup data datalist dd del details dfn
-    dialog div dl dt em embed fieldset figcaption figure font footer form h1 h2 h3 h4 h5 h6
-    head header hgroup hr html i iframe img input ins kbd label legend li link main map mark
-    marquee math menu meta meter nav nobr noscript object ol optgroup option output p param
-    picture pre progress q rp rt ruby s samp script search section select slot small source
-    span strike strong style sub summary sup svg table tbody td template textarea tfoot th
-    thead time title tr track tt u ul var video wbr"""
-# Elements that need no end tag: void ones, and those whose end tag HTML lets one leave out.
-_VOID_NAMES = """
-    area base br col embed hr img input link meta param source track wbr
-    body caption colgroup dd dt head html li optgroup option p rp rt tbody td tfoot th thead tr"""
-_ELEMENTS = frozenset(_ELEMENT_NAMES.split())
-_VOID = frozenset(_VOID_NAMES.split())
 
-# (src as written, 1-based line in the answer) -> the src to put into the field
-ImageResolver = Callable[[str, int], str]
+
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
+
+
+_LABEL = re.compile(r"^[^\s:][^:\n]{0,38}:$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +67,7 @@ class Answer:
     tokens: Sequence[Token] = field(default=(), compare=False, repr=False)
 
 
-def normalise(markdown: str) -> tuple[str, list[int]]:
+def normalise_pasted(markdown: str) -> tuple[str, list[int]]:
     """Pasted bullets become list items, and a line at the left margin after a list item
     starts a new paragraph (CommonMark would glue it onto the item, which nobody pasting
     "Label:" lines means). Returns the text and, per line, its 0-based line in the input."""
@@ -129,120 +109,6 @@ def _mark_labels(state: StateCore) -> None:
             token.children = [opening, first, closing, *children[1:]]
 
 
-def _defuse_html(state: StateCore) -> None:
-    """With raw HTML allowed, markup that could run code is still shown as text, and so is
-    anything that only looks like a tag (``<podname>``), which a browser would hide."""
-    parts = _html_tokens(state.tokens)
-    closed = _closed(parts)
-    for part in parts:
-        decoded = unescape(part.content)
-        dangerous = _DANGEROUS_HTML.search(decoded) or script_link(decoded)
-        if dangerous or _SCRIPT_URL.search(_BLANKS.sub("", decoded)):
-            part.type = "text"
-            part.meta["defused"] = True  # still named if it would load from the network
-        elif part.type == "html_inline":
-            tag = _TAG.fullmatch(part.content)
-            if tag is None or not _is_markup(tag, closed):
-                part.type = "text"
-                part.meta["defused"] = True
-        else:
-            part.meta["raw"] = part.content  # as written, for what it would load
-            part.content = _TAG.sub(
-                lambda tag: tag.group() if _is_markup(tag, closed) else escape(tag.group()),
-                part.content,
-            )
-
-
-def _loading(tokens: Sequence[Token]) -> list[Token]:
-    """The raw HTML among ``tokens``, kept or shown as text (:func:`_defuse_html`)."""
-    found = []
-    for token in tokens:
-        for part in token.children or () if token.type == "inline" else (token,):
-            if part.type in ("html_block", "html_inline") or part.meta.get("defused"):
-                found.append(part)
-    return found
-
-
-def _html_tokens(tokens: Sequence[Token]) -> list[Token]:
-    found = []
-    for token in tokens:
-        for part in token.children or () if token.type == "inline" else (token,):
-            if part.type in ("html_block", "html_inline"):
-                found.append(part)
-    return found
-
-
-def _closed(parts: Sequence[Token]) -> frozenset[str]:
-    """The elements closed somewhere in these tokens (``</b>``)."""
-    return frozenset(
-        tag.group(2).lower()
-        for part in parts
-        for tag in _TAG.finditer(part.content)
-        if tag.group(1)
-    )
-
-
-def _is_markup(tag: re.Match[str], closed: frozenset[str]) -> bool:
-    """A tag of a real HTML element: its name is one, and it needs no end tag (``<br>``,
-    ``<li>``), closes itself, is a closing tag or is closed somewhere (``<table>`` in
-    "SELECT * FROM <table>" is a placeholder)."""
-    name = tag.group(2).lower()
-    if name not in _ELEMENTS:
-        return False
-    return bool(tag.group(1) or tag.group(3)) or name in _VOID or name in closed
-
-
-def markup_tags(parts: Sequence[Token]) -> list[tuple[Token, str]]:
-    """The tags of real HTML elements in these raw HTML tokens, each with its token."""
-    closed = _closed(parts)
-    return [
-        (part, tag.group())
-        for part in parts
-        for tag in _TAG.finditer(part.content)
-        if _is_markup(tag, closed)
-    ]
-
-
-def _comment_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-    """CommonMark's HTML block of type 2: from a line starting with ``<!--`` to the line
-    that holds ``-->`` (blank lines included); a token that renders as nothing."""
-    begin = state.bMarks[start] + state.tShift[start]
-    if not state.src.startswith("<!--", begin) or state.is_code_block(start):
-        return False
-    if silent:
-        return True
-    line = start + 1
-    if "-->" not in state.src[begin : state.eMarks[start]]:
-        while line < end:
-            if state.sCount[line] < state.blkIndent and not state.isEmpty(line):
-                break  # the end of the container (list item, quote) ends the comment too
-            text = state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
-            line += 1
-            if "-->" in text:
-                break
-    token = state.push(COMMENT, "", 0)
-    token.map = [start, line]
-    token.content = state.getLines(start, line, state.blkIndent, True)
-    state.line = line
-    return True
-
-
-def _comment_inline(state: StateInline, silent: bool) -> bool:
-    """``<!-->``, ``<!--->`` or ``<!--`` ... ``-->`` inside a paragraph: skipped."""
-    start = state.pos
-    if not state.src.startswith("<!--", start):
-        return False
-    # The last '-->' of the text, found once: no comment can close before a start after it,
-    # so a long run of '<!--' is not searched to its end again and again.
-    if state.html_terminator_last("-->") < start + 2:
-        return False
-    end = state.src.find("-->", start + 2) + 3
-    if end > state.posMax:
-        return False
-    state.pos = end
-    return True
-
-
 def _rich(text: str) -> bool:
     """Whether ``text`` may hold a table (it needs a '|') or math (a '$', '\\(' or '\\['):
     text without them parses to the same tokens without those rules, and faster."""
@@ -261,12 +127,12 @@ def _markdown(allow_html: bool, rich: bool = True) -> MarkdownIt:
         math_plugin(md)
     # A comment ends a paragraph, as an HTML block does.
     alternatives: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote"]}
-    md.block.ruler.before("html_block", COMMENT, _comment_block, alternatives)
-    md.inline.ruler.before("html_inline", COMMENT, _comment_inline)
+    md.block.ruler.before("html_block", COMMENT, comment_block, alternatives)
+    md.inline.ruler.before("html_inline", COMMENT, comment_inline)
     md.add_render_rule(COMMENT, lambda *_: "")
     md.core.ruler.push("kam_labels", _mark_labels)
     if allow_html:
-        md.core.ruler.push("kam_defuse_html", _defuse_html)
+        md.core.ruler.push("kam_defuse_html", defuse_html)
     return md
 
 
@@ -284,7 +150,7 @@ class Blocks:
 def blocks(markdown: str, *, allow_html: bool = False) -> Blocks:
     """The blocks of ``markdown`` as the answers are rendered: from the normalised text,
     with the same settings, comments recognised whether raw HTML is allowed or not."""
-    text, origin = normalise(markdown)
+    text, origin = normalise_pasted(markdown)
     rich = _rich(text)
     md = _markdown(allow_html, rich)
     tokens: list[Token] = []
@@ -342,7 +208,7 @@ def render_answer(
     remote = tuple(
         (line_of(token), fetch)
         for token in tokens
-        for part in _loading([token])
+        for part in loading([token])
         for fetch in remote_resources(part.meta.get("raw", part.content))
     )
     html = render_tokens(tokens, allow_html=allow_html)
@@ -350,15 +216,15 @@ def render_answer(
 
 
 def _raw_markup(markdown: str) -> list[tuple[int, str]]:
-    """Each real HTML tag (see :func:`_is_markup`) in ``markdown``, with its line (1-based):
+    """Each real HTML tag (see :func:`is_markup`) in ``markdown``, with its line (1-based):
     the same text with HTML parsing on shows what a reader would have meant as markup."""
-    text, origin = normalise(markdown)
+    text, origin = normalise_pasted(markdown)
     lines: dict[int, int] = {}
     parts: list[Token] = []
     line = 1
     for token in _markdown(True, _rich(text)).parse(text):
         line = origin[token.map[0]] + 1 if token.map else line
-        for part in _html_tokens([token]):
+        for part in html_tokens([token]):
             lines[id(part)] = line
             parts.append(part)
     return [(lines[id(part)], tag) for part, tag in markup_tags(parts)]
@@ -371,27 +237,8 @@ def _resolve_images(token: Token, line: int, images: ImageResolver, *, allow_htm
         for child in token.children or ():
             if child.type == "image":
                 child.attrSet("src", images(str(child.attrGet("src") or ""), line))
-    for part in _html_tokens([token]) if allow_html else ():
-        part.content = _html_images(part.content, line, images)
-
-
-def _html_images(content: str, line: int, images: ImageResolver) -> str:
-    """Raw HTML with the ``src`` of each ``<img>`` resolved as a Markdown image's is."""
-
-    def one(tag: re.Match[str]) -> str:
-        if tag.group(1) or tag.group(2).lower() != "img":
-            return tag.group()
-        at = line + content.count("\n", 0, tag.start())
-
-        def source(value: re.Match[str]) -> str:
-            written = next(group for group in value.group(2, 3, 4) if group is not None)
-            if _URL.match(unescape(written).strip()):
-                return value.group()  # a URL: remote.py names one that loads from outside
-            return f'{value.group(1)}"{escape(images(unescape(written), at))}"'
-
-        return _SRC.sub(source, tag.group(), count=1)
-
-    return _TAG.sub(one, content)
+    for part in html_tokens([token]) if allow_html else ():
+        part.content = html_images(part.content, line, images)
 
 
 def render_tokens(tokens: Sequence[Token], *, allow_html: bool = False) -> str:
@@ -428,7 +275,7 @@ def question_remote(markdown: str, *, allow_html: bool = False) -> list[str]:
     tokens = md.parseInline(markdown, env)
     found = [
         fetch
-        for part in _loading(tokens)
+        for part in loading(tokens)
         for fetch in remote_resources(part.meta.get("raw", part.content))
     ]
     html = str(md.renderer.render(tokens, md.options, env))

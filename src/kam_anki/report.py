@@ -8,11 +8,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kam_anki.build import LIST_SUFFIX, LIST_TAG, Result
+from kam_anki.build import Result
 from kam_anki.errors import Diagnostic, printable
 from kam_anki.files import Content
 from kam_anki.items import split_item_id
-from kam_anki.model import DeckConfig, Place
+from kam_anki.listnotes import LIST_SUFFIX, LIST_TAG
+from kam_anki.model import DeckConfig, Note, Place
 from kam_anki.tombstones import removed_search
 
 # On a terminal, this many cards of each kind (added, changed, removed) are listed; the rest
@@ -231,3 +232,18 @@ def _path(root: Path, path: str) -> str:
 
 def _dump(document: Mapping[str, object]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+def check_summary(result: Result) -> str:
+    """``check``'s last line: the cards (and item cards) that passed, and the warnings."""
+    cards = len(result.state.cards) - result.items.notes
+    counted = f"{cards} card{'' if cards == 1 else 's'}"
+    if result.items.notes:
+        items = result.items.cards
+        counted += f" and {items} item card{'' if items == 1 else 's'}"
+    return f"{counted} ok, {len(result.warnings)} warning(s)"
+
+
+def cards_in_anki(notes: Sequence[Note]) -> int:
+    """Cards in Anki: one per note, one per item of a list note."""
+    return sum(len(note.clozes) or 1 for note in notes)

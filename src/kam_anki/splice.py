@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from markdown_it.token import Token
 
-from kam_anki.render import ImageResolver, blocks, render_answer, render_question, render_tokens
-from kam_anki.unrender import canonical
+from kam_anki.mdtext import canonical
+from kam_anki.rawhtml import ImageResolver
+from kam_anki.render import blocks, render_answer, render_question, render_tokens
 
 _MARKER = re.compile(r"^([ \t]*)([-+*•◦▪‣–]|(\d{1,9})([.)]))([ \t]+|$)")
 _LISTS = ("bullet_list_open", "ordered_list_open")

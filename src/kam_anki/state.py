@@ -21,17 +21,29 @@ from typing import Any, TextIO
 from kam_anki.errors import ContentError
 
 LOCK_NAME = "kam-anki.lock"
+
+
 _FORMAT = 1
+
+
 REMOVED = "removed"  # the digest of a tombstone
+
+
 ITEM = "item"  # the digest of a list item's row in the record beside the output
+
+
 # Anki's note and card ids are milliseconds since 1970, made from the first build's time:
 # id 0 breaks Anki's Check Database. No Anki collection predates 2001-09-09.
 MIN_TIME = 1_000_000_000
+
+
 # The latest time any stamp may have (2100-01-01): a lock, the record beside the output and
 # the lock's git history are held to it alike, and a build never writes a time after it.
 # A time beyond it is no clock's (a corrupt or hand-made value): read back, it is passed
 # over with a warning; Anki could never again take an update of a note that had it.
 MAX_TIME = 4_102_444_800
+
+
 # A lock time this far ahead of the clock is worth a warning (a few changes within one
 # second legitimately run a little ahead: each must be newer than the last).
 CLOCK_SLACK = 120
@@ -60,19 +72,6 @@ class State:
     cards: Mapping[str, Stamp] = field(default_factory=dict)
     removed: Mapping[str, Stamp] = field(default_factory=dict)  # tombstones
     items: Mapping[str, Item] = field(default_factory=dict)  # every list item ever keyed
-
-
-@dataclass(frozen=True, slots=True)
-class Changes:
-    """What an import of the new package will do, card by card: ``(id, question)`` pairs."""
-
-    added: tuple[tuple[str, str], ...]
-    changed: tuple[tuple[str, str], ...]
-    removed: tuple[tuple[str, str], ...]
-    unchanged: int
-    notetype_changed: bool
-    # Cards (and "" for the note type) whose time lies ahead of the clock, by how many seconds.
-    ahead: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,126 +118,6 @@ def issued_by(state: State) -> Issued:
     """What a build that wrote ``state`` shipped."""
     items = {item: known.text for item, known in state.items.items()}
     return Issued({**state.cards, **state.removed}, state.notetype, frozenset(state.cards), items)
-
-
-def first_epoch(previous: State | None, now: int) -> int:
-    """The deck's first build time: the base of its note and card ids, fixed from then on.
-
-    A lock whose epoch Anki cannot take as an id base (a first build with
-    ``SOURCE_DATE_EPOCH=0``) gets a new one: notes are matched by GUID, not by id, so only
-    new learners' note ids change.
-    """
-    if previous is not None and previous.epoch >= MIN_TIME:
-        return previous.epoch
-    return now
-
-
-class Stamper:
-    """Gives each card of a build its time, card by card, then the next state.
-
-    Each card is compared with the newest version shipped so far (the lock's, or a newer one
-    in ``issued``): unchanged, it keeps that version's time; changed, it gets a time never
-    earlier than ``now`` and always later than that version's.
-    """
-
-    def __init__(self, previous: State | None, now: int, issued: Issued | None = None) -> None:
-        old = previous or State(epoch=now, notetype=Stamp("", 0))
-        self.old = State(
-            first_epoch(previous, now), old.notetype, old.cards, old.removed, old.items
-        )
-        self.issued = merge_issued([issued_by(self.old), issued or Issued()])
-        self.now = now
-        self.cards: dict[str, Stamp] = {}
-        self.added: list[tuple[str, str]] = []
-        self.changed: list[tuple[str, str]] = []
-        self.unchanged = 0
-
-    def _stamp(self, digest: str, question: str, before: Stamp | None) -> Stamp:
-        if before is not None and before.digest == digest:
-            return Stamp(digest, before.mod, question)
-        floor = before.mod + 1 if before is not None else 0
-        return Stamp(digest, max(self.now, floor), question)
-
-    def stamp(self, card_id: str, digest: str, question: str) -> int:
-        """The card's modification time."""
-        before = self.issued.cards.get(card_id)
-        stamp = self._stamp(digest, question, before)
-        self.cards[card_id] = stamp
-        if before is None or before.digest == REMOVED:
-            self.added.append((card_id, question))
-        elif before.digest != digest:
-            self.changed.append((card_id, question))
-        else:
-            self.unchanged += 1
-        return stamp.mod
-
-    def finish(
-        self,
-        notetype_digest: str,
-        *,
-        forget_removed: bool = False,
-        items: Mapping[str, Item] | None = None,
-    ) -> tuple[State, Changes]:
-        """The next state, with tombstones for cards that are gone, and what changed;
-        ``items``: every list item ever keyed (the lock's, unless given)."""
-        old, now, issued = self.old, self.now, self.issued.cards
-        # Gone: every card of this line of history whose newest shipped version is a live
-        # one (also one that a revert took out of the lock as well).
-        removed_now = sorted(
-            k for k in self.issued.lineage if issued[k].digest != REMOVED and k not in self.cards
-        )
-        # Forgetting applies to tombstones the learner has had a chance to see: a card
-        # removed in this very build always gets one.
-        tombstones: dict[str, Stamp] = {}
-        if not forget_removed:
-            tombstones = {k: issued[k] for k in old.removed if k not in self.cards}
-        for card_id in removed_now:
-            gone = issued[card_id]
-            tombstones[card_id] = Stamp(REMOVED, max(now, gone.mod + 1), gone.question)
-        before = newest(old.notetype, self.issued.notetype)
-        notetype = self._stamp(notetype_digest, "", before)
-        state = State(
-            old.epoch,
-            notetype,
-            self.cards,
-            dict(sorted(tombstones.items())),
-            old.items if items is None else items,
-        )
-        _refuse_beyond_max(state)
-        changes = Changes(
-            added=tuple(self.added),
-            changed=tuple(self.changed),
-            removed=tuple((k, issued[k].question) for k in removed_now),
-            unchanged=self.unchanged,
-            notetype_changed=before is None or notetype.mod != before.mod,
-            ahead=_ahead(state, now),
-        )
-        return state, changes
-
-
-def _refuse_beyond_max(state: State) -> None:
-    """A lock the next build would refuse is never written: a time can pass
-    :data:`MAX_TIME` only as one second after a time read back at that limit."""
-    stamps = {"(note type)": state.notetype, **state.cards, **state.removed}
-    late = sorted(key for key, stamp in stamps.items() if not valid_time(stamp.mod))
-    if late:
-        raise ContentError.at(
-            LOCK_NAME,
-            1,
-            f"{', '.join(late[:10])}: the newest time shipped for these lies at the limit "
-            f"{MAX_TIME} (2100-01-01), so no later one can follow; a lock, the record beside "
-            "the output or the lock's git history holds a wrong time: correct it",
-        )
-
-
-def _ahead(state: State, now: int) -> tuple[tuple[str, int], ...]:
-    """What lies ahead of the clock: a wrong clock now or at an earlier build."""
-    stamps = {"": state.notetype, **state.cards, **state.removed}
-    return tuple(
-        (key, stamp.mod - now)
-        for key, stamp in sorted(stamps.items())
-        if stamp.mod > now + CLOCK_SLACK
-    )
 
 
 def dump_state(state: State, out: TextIO) -> None:

@@ -40,4 +40,4 @@ def selects_removed(tag: str) -> bool:
 
 
 def removed_deck(config: DeckConfig) -> str:
-    return f"{config.name}::{REMOVED_CHAPTER}"
+    return config.deck(REMOVED_CHAPTER)

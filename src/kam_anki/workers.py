@@ -11,14 +11,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from kam_anki.model import Checked, SourceFile
+from kam_anki.interrupts import STOPPING
+from kam_anki.model import FileResult, SourceFile
 from kam_anki.notes import FileContext, check_file
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
-
-_STOPPING = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 def _serve(context: FileContext, tasks: Connection, parents_ends: list[Connection]) -> None:
@@ -30,11 +29,11 @@ def _serve(context: FileContext, tasks: Connection, parents_ends: list[Connectio
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # held by the parent for the fork
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)  # held by the parent for the fork
     try:
         while True:
             task = tasks.recv()
-            answer: tuple[bool, Checked | Exception]
+            answer: tuple[bool, FileResult | Exception]
             try:
                 answer = (True, check_file(context, *task))
             except Exception as exc:  # a bug: raised in the parent, which reports it
@@ -66,7 +65,7 @@ class _Workers:
                 )
                 # A signal during a fork would be handled in an at-fork callback, where
                 # Python drops the KeyboardInterrupt it raises: hold it until after.
-                old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+                old = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
                 try:
                     process.start()
                 finally:
@@ -77,14 +76,14 @@ class _Workers:
             self.stop(finished=False)
             raise
 
-    def check(self, tasks: Iterable[tuple[SourceFile, str]]) -> Iterator[Checked]:
+    def check(self, tasks: Iterable[tuple[SourceFile, str]]) -> Iterator[FileResult]:
         """Checked files in the order of ``tasks``; a few are in flight at a time."""
         from multiprocessing.connection import wait
 
         pending = iter(tasks)
         idle = list(self.pipes)
         busy: dict[Connection, int] = {}
-        results: dict[int, Checked] = {}
+        results: dict[int, FileResult] = {}
         sent = done = 0
         exhausted = False
         while True:
@@ -132,7 +131,7 @@ class _Workers:
 @contextmanager
 def checked_files(
     context: FileContext, tasks: Iterable[tuple[SourceFile, str]], jobs: int
-) -> Iterator[Iterable[Checked]]:
+) -> Iterator[Iterable[FileResult]]:
     """Checked files in the order of ``tasks``; with ``jobs`` > 1 from worker processes.
 
     Workers are forked: they start with the context without copying it through a pipe.
