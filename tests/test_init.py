@@ -49,7 +49,7 @@ def test_init_then_build_ships_the_example_card_only_under_new_ids(tmp_path: Pat
     project = tmp_path / "statistik"
     assert sorted(p.name for p in (project / "content").iterdir()) == ["cards.md", "deck.toml"]
     result = run(project, "build")
-    assert "1 cards: 1 added, 0 changed, 0 removed, 0 unchanged" in result.output
+    assert "1 card: 1 added, 0 changed, 0 removed, 0 unchanged" in result.output
 
     config = tomllib.loads((project / "content/deck.toml").read_text(encoding="utf-8"))
     assert config["name"] == "Statistik"

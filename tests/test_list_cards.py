@@ -273,7 +273,7 @@ def test_images_alone_keep_their_cards_when_swapped(tmp_path: Path) -> None:
 
     write_deck(content, ["Text", "![](b.png)", "![](a.png)"])
     result = cli(content, "build")
-    assert "3 item cards in 1 list notes: 0 added, 0 changed, 0 removed" in result.output
+    assert "3 item cards in 1 list note: 0 added, 0 changed, 0 removed" in result.output
     import_apkg(col, apkg)
     assert cards_by_cloze(col, note) == cards
 
@@ -299,7 +299,7 @@ def test_a_long_list_with_many_rewordings_and_a_moved_block_keeps_every_key(
     edited = edited[:10] + edited[40:45] + edited[10:40] + edited[45:]  # a block of five moves
     write_deck(content, edited)
     result = cli(content, "build")
-    assert "80 item cards in 1 list notes: 0 added, 12 changed, 0 removed" in result.output
+    assert "80 item cards in 1 list note: 0 added, 12 changed, 0 removed" in result.output
     after = {v["item"]: int(k.split("/")[1]) for k, v in lock_items(content).items()}
     for text, key in keys.items():
         assert after.get(text, after.get(text + "en")) == key
@@ -546,7 +546,7 @@ def test_an_item_that_shows_nothing_gets_no_card(tmp_path: Path) -> None:
     content = tmp_path / "content"
     write_deck(content, ["eins", "<!-- später -->", "zwei"])
     result = cli(content, "build")
-    assert "2 item cards in 1 list notes" in result.output
+    assert "2 item cards in 1 list note" in result.output
     assert "+ k c2: zwei" in result.output
 
 

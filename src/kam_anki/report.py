@@ -56,7 +56,7 @@ def build_report(
     retired = [(i, q) for i, q in removed if split_item_id(i) is not None]
     live = sum(1 for card_id in result.state.cards if not card_id.endswith(LIST_SUFFIX))
     lines = [
-        f"{live} cards: {len(added)} added, {len(changed)} changed, "
+        f"{_counted(live, 'card')}: {len(added)} added, {len(changed)} changed, "
         f"{len(removed) - len(retired)} removed, {live - len(added) - len(changed)} unchanged"
         + (" (dry run: nothing written)" if dry_run else "")
     ]
@@ -99,7 +99,8 @@ def _items(result: Result, limit: int | None) -> list[str]:
     if not items.notes and not gone_lists:
         return []
     lines = [
-        f"{items.cards} item cards in {items.notes} list notes: {len(items.added)} added, "
+        f"{_counted(items.cards, 'item card')} in {_counted(items.notes, 'list note')}: "
+        f"{len(items.added)} added, "
         f"{len(items.reworded)} changed, {len(items.removed)} removed"
     ]
     for (mark, kind), found in zip(
@@ -236,12 +237,15 @@ def _dump(document: Mapping[str, object]) -> str:
 
 def check_summary(result: Result) -> str:
     """``check``'s last line: the cards (and item cards) that passed, and the warnings."""
-    cards = len(result.state.cards) - result.items.notes
-    counted = f"{cards} card{'' if cards == 1 else 's'}"
+    counted = _counted(len(result.state.cards) - result.items.notes, "card")
     if result.items.notes:
-        items = result.items.cards
-        counted += f" and {items} item card{'' if items == 1 else 's'}"
+        counted += f" and {_counted(result.items.cards, 'item card')}"
     return f"{counted} ok, {len(result.warnings)} warning(s)"
+
+
+def _counted(number: int, thing: str) -> str:
+    """ "1 card", "2 cards": the report's counts in words that agree with them."""
+    return f"{number} {thing}{'' if number == 1 else 's'}"
 
 
 def cards_in_anki(notes: Sequence[Note]) -> int:
