@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from kam_anki.cache import FileCache, file_key
+from kam_anki.cache import FileCache
 from kam_anki.clock import clock_warnings
 from kam_anki.crosscheck import duplicates, renamed_cards, same_deck
 from kam_anki.errors import ContentError, Diagnostic
@@ -169,7 +169,7 @@ def build(
 
     def tasks() -> Iterator[tuple[SourceFile, str]]:
         for source in sources:
-            key = file_key(config, source)
+            key = FileCache.key(config, source)
             keys.add(key)
             yield source, key
 

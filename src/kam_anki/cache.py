@@ -1,5 +1,7 @@
 """The file cache: each Markdown file's checked cards by a hash of everything they depend
-on, so a rebuild parses and renders only the files that changed.
+on, so a rebuild parses and renders only the files that changed. :class:`FileCache` owns
+all of it: the key, the entries' format, the folder beside the output, whether a build may
+write it, and which results are kept.
 
 Safe to delete. Never stale: the key covers the file's path and text, the deck settings,
 the converter version, the versions of markdown-it-py, mdit-py-plugins and Pygments,
@@ -11,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from functools import cache
 from importlib.resources import files
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any
 
 from markdown_it import __version__ as MARKDOWN_IT_VERSION
 from mdit_py_plugins import __version__ as PLUGINS_VERSION
@@ -27,10 +31,52 @@ from kam_anki.render import CONVERTER_VERSION
 CACHE_DIR = ".kam-anki-cache"
 
 
-class FileCache(Protocol):
-    def get(self, key: str) -> FileResult | None: ...
+class FileCache:
+    """The file cache as a folder of small JSON files, one per checked Markdown file, in
+    :data:`CACHE_DIR` beside the output.
 
-    def put(self, key: str, checked: FileResult) -> None: ...
+    A read-only one (for ``check`` and dry runs, which write nothing) has no ``write``; a
+    writable one is given the atomic write it stores entries with (from
+    :mod:`kam_anki.output`, which sits above this module).
+    """
+
+    def __init__(
+        self, output_folder: Path, write: Callable[[Path, bytes], None] | None = None
+    ) -> None:
+        self.folder = output_folder / CACHE_DIR
+        self._write = write
+
+    @staticmethod
+    def key(config: DeckConfig, source: SourceFile) -> str:
+        """What a file's entry is stored under: a hash of all its result depends on."""
+        payload = f"{_code_version()}\0{config!r}\0{source.path}\0{source.text}"
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+    def get(self, key: str) -> FileResult | None:
+        try:
+            return _load((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def put(self, key: str, checked: FileResult) -> None:
+        """Keep a file's result, if this cache is writable and the result may be kept:
+        images tie a file to other files, and a file with errors is not built at all."""
+        cacheable = not checked.media and all(d.severity != "error" for d in checked.found)
+        if self._write is not None and cacheable:
+            self._write(self.folder / f"{key}.json", _dump(checked).encode("utf-8"))
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def keep_only(self, keys: Iterable[str]) -> None:
+        """Forget entries of files that no longer exist or changed."""
+        keep = set(keys)
+        for path in self._entries():
+            if path.stem not in keep:
+                path.unlink(missing_ok=True)
+
+    def _entries(self) -> list[Path]:
+        return list(self.folder.glob("*.json")) if self.folder.is_dir() else []
 
 
 @cache
@@ -44,12 +90,7 @@ def _code_version() -> str:
     return digest.hexdigest()
 
 
-def file_key(config: DeckConfig, source: SourceFile) -> str:
-    payload = f"{_code_version()}\0{config!r}\0{source.path}\0{source.text}"
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
-
-
-def dump_checked(checked: FileResult) -> str:
+def _dump(checked: FileResult) -> str:
     """Media are never cached (files with images are always checked again)."""
     return json.dumps(
         {
@@ -67,7 +108,7 @@ def dump_checked(checked: FileResult) -> str:
     )
 
 
-def load_checked(text: str) -> FileResult | None:
+def _load(text: str) -> FileResult | None:
     """A cache entry, or None if it cannot be read: the file is then checked again."""
     try:
         data: Any = json.loads(text)

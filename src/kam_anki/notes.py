@@ -214,9 +214,7 @@ def check_file(context: FileContext, source: SourceFile, key: str) -> FileResult
         tuple(checker.problems),
         tuple(checker.lists),
     )
-    # Images tie a file to other files, and a file with errors is not built at all.
-    cacheable = not checked.media and all(d.severity != "error" for d in checked.found)
-    if cache is not None and cacheable:
+    if cache is not None:
         cache.put(key, checked)
     return checked
 

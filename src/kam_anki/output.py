@@ -1,5 +1,5 @@
 """The edge where outputs go out: files written atomically (alone or together), one writing
-build per output folder, what killed builds left swept away, and the file cache's folder.
+build per output folder, what killed builds left swept away (in the file cache's folder too).
 Holds signals while files move into place."""
 
 from __future__ import annotations
@@ -11,15 +11,14 @@ import re
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from kam_anki.cache import CACHE_DIR, dump_checked, load_checked
+from kam_anki.cache import CACHE_DIR
 from kam_anki.errors import KamError, PathError, printable
 from kam_anki.interrupts import STOPPING
-from kam_anki.model import FileResult
 
 # Every temporary file kam-anki makes starts with this: what a killed build leaves behind is
 # recognised and removed by the next build (see output_lock).
@@ -86,41 +85,6 @@ def sweep(*folders: Path) -> None:
         for path in folder.glob(f"{TEMP_PREFIX}*"):
             if _OURS.fullmatch(path.name) and not path.is_dir():
                 path.unlink(missing_ok=True)
-
-
-class DirectoryCache:
-    """The file cache as a folder of small JSON files, one per checked Markdown file.
-
-    A read-only one (for ``check`` and dry runs, which write nothing) only reads.
-    """
-
-    def __init__(self, folder: Path, *, writable: bool) -> None:
-        self.folder = folder
-        self.writable = writable
-
-    def get(self, key: str) -> FileResult | None:
-        try:
-            return load_checked((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            return None
-
-    def put(self, key: str, checked: FileResult) -> None:
-        if self.writable:
-            path = self.folder / f"{key}.json"
-            write_atomic(path, dump_checked(checked).encode("utf-8"), durable=False)
-
-    def __len__(self) -> int:
-        return len(self._entries())
-
-    def keep_only(self, keys: Iterable[str]) -> None:
-        """Forget entries of files that no longer exist or changed."""
-        keep = set(keys)
-        for path in self._entries():
-            if path.stem not in keep:
-                path.unlink(missing_ok=True)
-
-    def _entries(self) -> list[Path]:
-        return list(self.folder.glob("*.json")) if self.folder.is_dir() else []
 
 
 def as_text(writer: Callable[[TextIO], None]) -> Callable[[BinaryIO], None]:

@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from kam_anki import clock as clocks
 from kam_anki.build import BuildInputs, Result, build
-from kam_anki.cache import CACHE_DIR
+from kam_anki.cache import CACHE_DIR, FileCache
 from kam_anki.errors import Diagnostic
 from kam_anki.files import (
     DEFAULT_OUTPUT,
@@ -29,7 +29,6 @@ from kam_anki.history import ISSUED_NAME, dump_cache, extended_record
 from kam_anki.model import Assets, DeckConfig, Note, SourceFile
 from kam_anki.notetype import NoteType, default_notetype
 from kam_anki.output import (
-    DirectoryCache,
     as_text,
     temporary_file,
     write_atomic,
@@ -134,7 +133,7 @@ def write(project: Project, *, forget_removed: bool = False, progress: Progress 
     ):
         record = read_record(folder)
         shipped = read_issued(content.root, record, folder)
-        cache = DirectoryCache(folder / CACHE_DIR, writable=True)
+        cache = FileCache(folder, _write_cache_entry)
         result = _build(
             project,
             sink=_both(package.add, notes.append),
@@ -237,7 +236,7 @@ def _build(
     sink: Callable[[Note], None] | None,
     forget_removed: bool,
     shipped: Shipped | None = None,
-    cache: DirectoryCache | None = None,
+    cache: FileCache | None = None,
     progress: Progress = SILENT,
 ) -> Result:
     """Check, render and stamp, with the file cache beside the output (read-only unless
@@ -245,7 +244,7 @@ def _build(
     warnings about what was shipped come first."""
     content = project.content
     if cache is None:
-        cache = DirectoryCache(project.folder / CACHE_DIR, writable=False)
+        cache = FileCache(project.folder)
     total = len(content.paths)
     progress.start("checking files", total)
 
@@ -268,6 +267,10 @@ def _build(
     )
     result = build(inputs, content.sources(), sink=sink, on_file=on_file)
     return replace(result, warnings=(*shipped.warnings, *result.warnings))
+
+
+def _write_cache_entry(path: Path, data: bytes) -> None:
+    write_atomic(path, data, durable=False)  # a lost entry is checked again
 
 
 def _both(first: Callable[[Note], None], second: Callable[[Note], None]) -> Callable[[Note], None]:
