@@ -13,7 +13,7 @@ from kam_anki.errors import UsageError
 from kam_anki.files import read_issued
 from kam_anki.history import extended_record, load_issued
 from kam_anki.stamps import Changes, Stamper
-from kam_anki.state import CLOCK_SLACK, REMOVED, Issued, Stamp, State, dump_state, load_state
+from kam_anki.state import CLOCK_SLACK, Issued, Stamp, State, dump_state, load_state
 
 
 def advance(
@@ -112,7 +112,7 @@ def test_a_shipped_card_that_a_revert_took_out_of_the_lock_gets_a_tombstone() ->
     stamper.stamp("a", "1", "Frage a")
     state, changes = stamper.finish("nt")
     assert changes.removed == (("b", "Frage b"),)
-    assert state.removed["b"] == Stamp(REMOVED, 300, "Frage b")
+    assert state.removed["b"] == Stamp.tombstone(300, "Frage b")
 
 
 def test_a_card_only_another_branch_shipped_gets_no_tombstone() -> None:
@@ -125,7 +125,7 @@ def test_a_card_only_another_branch_shipped_gets_no_tombstone() -> None:
 
 def test_a_forgotten_tombstone_stays_forgotten() -> None:
     first, _ = advance(None, stamps(a="1"), "nt", now=100)
-    shipped = Issued({"b": Stamp(REMOVED, 200, "Frage b")})
+    shipped = Issued({"b": Stamp.tombstone(200, "Frage b")})
     stamper = Stamper(first, 300, shipped)
     stamper.stamp("a", "1", "Frage a")
     state, changes = stamper.finish("nt")

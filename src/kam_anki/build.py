@@ -26,9 +26,10 @@ from kam_anki.listnotes import (
 )
 from kam_anki.model import Assets, DeckConfig, FileResult, ListCard, Note, Place, SourceFile
 from kam_anki.notes import FileContext, list_tombstone_note, note_digest, tombstone_note
-from kam_anki.notetype import Fields, NoteType
+from kam_anki.notetype import Fields, NoteType, source_field
+from kam_anki.render import render_text
 from kam_anki.stamps import Changes, Stamper
-from kam_anki.state import REMOVED, Issued, Stamp, State
+from kam_anki.state import Issued, Stamp, State
 from kam_anki.workers import checked_files
 
 
@@ -90,19 +91,17 @@ class DeckAssembler:
 
     def _had_list(self, card_id: str) -> bool:
         shipped = self.stamper.issued.cards.get(list_note_id(card_id))
-        return shipped is not None and shipped.digest != REMOVED
+        return shipped is not None and not shipped.is_tombstone
 
     def _list_note(self, note: Note, place: Place, listed: ListCard, question: str) -> None:
         lists = self._lists()
         shipped = self.stamper.issued.cards.get(list_note_id(place.id))
-        keys = lists.assign(
-            place.id, listed, back=shipped is not None and shipped.digest == REMOVED
-        )
+        keys = lists.assign(place.id, listed, back=shipped is not None and shipped.is_tombstone)
         fields = Fields(
             question=note.fields.question,
             answer=cloze_field(listed, keys),
             chapter=note.fields.chapter,
-            source=note.fields.source + LIST_SUFFIX,
+            source=render_text(source_field(place.path, list_note_id(place.id))),
         )
         tags = (*note.tags, LIST_TAG)
         list_note = Note(list_note_id(place.id), fields, tags, note.deck, clozes=tuple(keys))

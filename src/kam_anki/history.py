@@ -19,7 +19,6 @@ from typing import Any
 from kam_anki.state import (
     ITEM,
     MAX_TIME,
-    REMOVED,
     Issued,
     Stamp,
     State,
@@ -153,7 +152,7 @@ class HistoryCache:
             for key, stamp in found.cards.items():
                 before = lineage.get(key)
                 if before is None or stamp.mod >= before[0]:
-                    lineage[key] = (stamp.mod, stamp.digest == REMOVED)
+                    lineage[key] = (stamp.mod, stamp.is_tombstone)
 
     def keep(self, tip: str, lineage: Lineage) -> None:
         """``lineage`` as the one of ``tip``, HEAD now: the first; the oldest goes."""

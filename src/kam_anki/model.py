@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kam_anki.errors import Diagnostic
-from kam_anki.notetype import NAME, Fields
+from kam_anki.notetype import NAME, Fields, source_field
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,7 @@ class Card:
     @property
     def source(self) -> str:
         """Where the card lives in ``content/``: shown on the card, stable under reordering."""
-        return f"{self.path}#{self.id}"
+        return source_field(self.path, self.id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from kam_anki.errors import Diagnostic
 from kam_anki.listcards import deck_rule, explicit, list_card, removed_cloze_field
 from kam_anki.media import is_image, media_name
 from kam_anki.model import Assets, Card, DeckConfig, FileResult, ListCard, Note, Place, SourceFile
-from kam_anki.notetype import Fields
+from kam_anki.notetype import Fields, source_field
 from kam_anki.parse import read_cards
 from kam_anki.render import (
     Answer,
@@ -174,7 +174,7 @@ def tombstone_note(config: DeckConfig, card_id: str, stamp: Stamp) -> Note:
             question=render_question(stamp.question, allow_html=config.allow_html),
             answer=REMOVED_ANSWER,
             chapter=REMOVED_CHAPTER_FIELD,
-            source=render_text(f"#{card_id}"),
+            source=render_text(source_field("", card_id)),  # its file is gone
         ),
         tags=(*config.tags, REMOVED_TAG),
         # Cards already in a collection stay where they are; a new learner finds these

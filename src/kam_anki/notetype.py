@@ -83,6 +83,13 @@ FRONT = _front("de")
 BACK = _back("de")
 
 
+def source_field(path: str, note_id: str) -> str:
+    """The source field's text (escaped for HTML by the caller): where a note comes from in
+    ``content/``, stable under reordering. ``path#id`` for a card, ``path#id/liste`` for its
+    list note (its id), ``#id`` for a tombstone (its file is gone: ``path`` is empty)."""
+    return f"{path}#{note_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class Fields:
     """A note's rendered fields (HTML) by meaning; :meth:`values` puts them in the note

@@ -21,7 +21,7 @@ from kam_anki.leftovers import leftovers
 from kam_anki.model import Card, SourceFile
 from kam_anki.outline import Heading, outline, unclosed
 from kam_anki.render import Blocks
-from kam_anki.tombstones import REMOVED_CHAPTER
+from kam_anki.tombstones import is_reserved_chapter
 
 
 def _own_blocks(whole: Blocks, tokens: list[Token], last: int) -> Blocks | None:
@@ -104,7 +104,7 @@ def _chapter(line: str) -> tuple[str, str | None]:
     chapter = deck_name(line[start:stop])
     if not all(chapter.split("::")):
         return chapter, "empty chapter title (or an empty part around '::')"
-    if chapter.casefold() == REMOVED_CHAPTER.casefold():
+    if is_reserved_chapter(chapter):
         return chapter, f"chapter title {chapter!r} is kept for removed cards"
     if tab >= 0 and line[start + tab] == "\t":  # other such characters: in read_cards
         return chapter, (

@@ -15,7 +15,6 @@ from kam_anki.state import (
     LOCK_NAME,
     MAX_TIME,
     MIN_TIME,
-    REMOVED,
     Issued,
     Item,
     Stamp,
@@ -98,7 +97,7 @@ class Stamper:
         before = self.issued.cards.get(card_id)
         stamp = self._stamp(digest, question, before)
         self.cards[card_id] = stamp
-        if before is None or before.digest == REMOVED:
+        if before is None or before.is_tombstone:
             self.added.append(CardChange(card_id, question))
         elif before.digest != digest:
             self.changed.append(CardChange(card_id, question))
@@ -119,7 +118,7 @@ class Stamper:
         # Gone: every card of this line of history whose newest shipped version is a live
         # one (also one that a revert took out of the lock as well).
         removed_now = sorted(
-            k for k in self.issued.lineage if issued[k].digest != REMOVED and k not in self.cards
+            k for k in self.issued.lineage if not issued[k].is_tombstone and k not in self.cards
         )
         # Forgetting applies to tombstones the learner has had a chance to see: a card
         # removed in this very build always gets one.
@@ -128,7 +127,7 @@ class Stamper:
             tombstones = {k: issued[k] for k in old.removed if k not in self.cards}
         for card_id in removed_now:
             gone = issued[card_id]
-            tombstones[card_id] = Stamp(REMOVED, max(now, gone.mod + 1), gone.question)
+            tombstones[card_id] = Stamp.tombstone(max(now, gone.mod + 1), gone.question)
         before = newest(old.notetype, self.issued.notetype)
         notetype = self._stamp(notetype_digest, "", before)
         state = State(

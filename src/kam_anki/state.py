@@ -19,14 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from kam_anki.errors import ContentError
+from kam_anki.tombstones import REMOVED_DIGEST
 
 LOCK_NAME = "kam-anki.lock"
 
 
 _FORMAT = 1
-
-
-REMOVED = "removed"  # the digest of a tombstone
 
 
 ITEM = "item"  # the digest of a list item's row in the record beside the output
@@ -54,6 +52,15 @@ class Stamp:
     digest: str
     mod: int
     question: str = ""
+
+    @classmethod
+    def tombstone(cls, mod: int, question: str) -> Stamp:
+        """A removed card's stamp: its last question kept for the tombstone note."""
+        return cls(REMOVED_DIGEST, mod, question)
+
+    @property
+    def is_tombstone(self) -> bool:
+        return self.digest == REMOVED_DIGEST
 
 
 @dataclass(frozen=True, slots=True)

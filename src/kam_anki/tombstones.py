@@ -1,4 +1,6 @@
-"""Removed cards (tombstones): how the package marks a note whose card left the Markdown.
+"""Removed cards (tombstones): how the package marks a note whose card left the Markdown,
+and every fact about them in one place: their tag, deck, answer, chapter field, search, the
+chapter name kept for them, and their digest in the lock.
 
 An import never deletes a note: a removed card stays in the package, tagged, with an answer
 that says so, so that a learner can find and delete it in Anki.
@@ -11,6 +13,9 @@ import unicodedata
 from kam_anki.model import DeckConfig
 
 REMOVED_TAG = "kam::entfernt"
+# A tombstone's digest in the lock and in the record beside the output (a note's digest is
+# hex, so it can never be this); :attr:`kam_anki.state.Stamp.is_tombstone` asks for it.
+REMOVED_DIGEST = "removed"
 # The subdeck where removed cards go for a learner who never had them; no chapter may take it.
 REMOVED_CHAPTER = "Entfernt"
 # The tombstone's chapter field (plain text, shown under the answer).
@@ -41,3 +46,8 @@ def selects_removed(tag: str) -> bool:
 
 def removed_deck(config: DeckConfig) -> str:
     return config.deck(REMOVED_CHAPTER)
+
+
+def is_reserved_chapter(chapter: str) -> bool:
+    """Whether a chapter would take the removed cards' deck (Anki's deck names ignore case)."""
+    return chapter.casefold() == REMOVED_CHAPTER.casefold()
