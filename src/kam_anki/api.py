@@ -29,7 +29,7 @@ from kam_anki.files import (
 )
 from kam_anki.ids import add_ids as add_ids_to_text
 from kam_anki.learner import Forecast
-from kam_anki.listnotes import LIST_SUFFIX, ItemChange, ItemChanges
+from kam_anki.listnotes import ItemChange, ItemChanges, list_note_card
 from kam_anki.media import media_name
 from kam_anki.model import SourceFile
 from kam_anki.notetype import NoteType
@@ -198,7 +198,7 @@ def pull(project: Project, source: Path, *, dry_run: bool = False) -> PullOutcom
         shipped.setdefault(card_id, set()).add(stamp.digest)
     targets: dict[str, Target] = {}
     for note in outcome.notes:  # a card's note, and its list note (``card-id/liste``)
-        parent = note.card_id.removesuffix(LIST_SUFFIX) if note.clozes else note.card_id
+        parent = list_note_card(note.card_id) if note.clozes else note.card_id
         if parent not in cards or REMOVED_TAG in note.tags:
             continue
         targets[guid(config, note.card_id)] = Target(

@@ -17,10 +17,11 @@ from kam_anki.crosscheck import duplicates, renamed_cards, same_deck
 from kam_anki.errors import ContentError, Diagnostic
 from kam_anki.listcards import cloze_field
 from kam_anki.listnotes import (
-    LIST_SUFFIX,
     LIST_TAG,
     ItemChanges,
     ListKeys,
+    is_list_note,
+    list_note_card,
     list_note_id,
     stops_qualifying,
 )
@@ -119,8 +120,8 @@ class DeckAssembler:
         if self.sink is None:
             return
         for note_id, stamp in removed.items():
-            if note_id.endswith(LIST_SUFFIX):
-                listed = self._lists().of_card(note_id[: -len(LIST_SUFFIX)])
+            if is_list_note(note_id):
+                listed = self._lists().of_card(list_note_card(note_id))
                 items = [(key, item.text) for key, item in sorted(listed.items()) if item.live]
                 note = list_tombstone_note(self.config, note_id, stamp, items)
             else:

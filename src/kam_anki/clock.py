@@ -11,7 +11,7 @@ import time
 
 from kam_anki.errors import Diagnostic, UsageError
 from kam_anki.stamps import Changes
-from kam_anki.state import CLOCK_SLACK, LOCK_NAME, MAX_TIME, MIN_TIME, State
+from kam_anki.state import CLOCK_SLACK, LOCK_NAME, MAX_TIME, MIN_TIME, NOTETYPE_KEY, State
 
 
 def now(previous: State | None, clock: float | None = None) -> int:
@@ -76,7 +76,7 @@ def clock_warnings(
     if not changes.ahead:
         return found
     latest = max(seconds for _, seconds in changes.ahead)
-    names = ", ".join(key or "(note type)" for key, _ in changes.ahead[:10])
+    names = ", ".join(_named(key) for key, _ in changes.ahead[:10])
     more = f" and {len(changes.ahead) - 10} more" if len(changes.ahead) > 10 else ""
     found.append(
         Diagnostic(
@@ -107,3 +107,7 @@ def _duration(seconds: int) -> str:
     if days:
         return f"{days} d {hours} h"
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def _named(key: str) -> str:
+    return "(note type)" if key == NOTETYPE_KEY else key

@@ -9,7 +9,7 @@ import hashlib
 
 from kam_anki.characters import text_key
 from kam_anki.errors import Diagnostic
-from kam_anki.listnotes import LIST_SUFFIX
+from kam_anki.listnotes import is_list_note
 from kam_anki.model import Place
 from kam_anki.stamps import Changes
 
@@ -23,12 +23,12 @@ def renamed_cards(changes: Changes, places: list[Place]) -> list[Diagnostic]:
     gone = {
         text_key(question): card_id
         for card_id, question in changes.removed
-        if not card_id.endswith(LIST_SUFFIX)
+        if not is_list_note(card_id)
     }
     new = {place.id: place for place in places}
     found: list[Diagnostic] = []
     for card_id, question in changes.added:
-        if card_id.endswith(LIST_SUFFIX):
+        if is_list_note(card_id):
             continue
         old = gone.get(text_key(question))
         if old is not None:

@@ -19,6 +19,7 @@ from typing import Any
 from kam_anki.state import (
     ITEM,
     MAX_TIME,
+    NOTETYPE_KEY,
     Issued,
     Stamp,
     State,
@@ -208,11 +209,11 @@ def load_cache(raw: bytes, where: str) -> HistoryCache:
 
 def extended_record(record: bytes, before: Issued, state: State) -> bytes:
     """The record with a line for each stamp ``state`` ships that ``before`` does not hold
-    yet: one JSON array a stamp, ``[id, digest, mod, question]`` ("" is the note type's id).
-    The record only ever grows by these lines, and its old bytes are kept as they are, so a
-    build after one edit adds one line and formats nothing else."""
-    stamps = {"": state.notetype, **state.cards, **state.removed}
-    known = {"": before.notetype, **before.cards}
+    yet: one JSON array a stamp, ``[id, digest, mod, question]`` (the note type's id is
+    :data:`NOTETYPE_KEY`). The record only ever grows by these lines, and its old bytes are
+    kept as they are, so a build after one edit adds one line and formats nothing else."""
+    stamps = state.stamps()
+    known = {NOTETYPE_KEY: before.notetype, **before.cards}
     rows = [
         [key, stamp.digest, stamp.mod, stamp.question]
         for key, stamp in stamps.items()
@@ -241,7 +242,7 @@ def load_issued(raw: bytes, late: list[int] | None = None) -> Issued:
     for key, stamp in _record_stamps(raw, late):
         if stamp.digest == ITEM:
             items[key] = stamp.question  # later lines are newer
-        elif key == "":
+        elif key == NOTETYPE_KEY:
             notetype = newest(notetype, stamp)
         elif key not in cards or stamp.mod > cards[key].mod:
             cards[key] = stamp

@@ -25,6 +25,15 @@ def list_note_id(card_id: str) -> str:
     return card_id + LIST_SUFFIX
 
 
+def is_list_note(note_id: str) -> bool:
+    return note_id.endswith(LIST_SUFFIX)
+
+
+def list_note_card(note_id: str) -> str:
+    """The card a list note's id belongs to (the inverse of :func:`list_note_id`)."""
+    return note_id.removesuffix(LIST_SUFFIX)
+
+
 class ItemChange(NamedTuple):
     """One item card of a list note: its card's id, its cloze number, its text."""
 

@@ -12,7 +12,7 @@ from kam_anki.build import Result
 from kam_anki.errors import Diagnostic, printable
 from kam_anki.files import Content
 from kam_anki.items import split_item_id
-from kam_anki.listnotes import LIST_SUFFIX, LIST_TAG
+from kam_anki.listnotes import LIST_TAG, is_list_note
 from kam_anki.model import DeckConfig, Note, Place
 from kam_anki.tombstones import removed_search
 
@@ -54,7 +54,7 @@ def build_report(
     changes = result.changes
     added, changed, removed = (_question_cards(getattr(changes, kind)) for _, kind in _KINDS)
     retired = [(i, q) for i, q in removed if split_item_id(i) is not None]
-    live = sum(1 for card_id in result.state.cards if not card_id.endswith(LIST_SUFFIX))
+    live = sum(1 for card_id in result.state.cards if not is_list_note(card_id))
     lines = [
         f"{_counted(live, 'card')}: {len(added)} added, {len(changed)} changed, "
         f"{len(removed) - len(retired)} removed, {live - len(added) - len(changed)} unchanged"
@@ -82,7 +82,7 @@ def build_report(
 
 def _question_cards(pairs: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
     """The question/answer cards among what changed (not the list notes)."""
-    return [(i, q) for i, q in pairs if not i.endswith(LIST_SUFFIX)]
+    return [(i, q) for i, q in pairs if not is_list_note(i)]
 
 
 def _capped(lines: list[str], kind: str, limit: int | None) -> list[str]:
@@ -95,7 +95,7 @@ def _capped(lines: list[str], kind: str, limit: int | None) -> list[str]:
 def _items(result: Result, limit: int | None) -> list[str]:
     """The item cards: counted apart from the cards, and each one that changes."""
     items, changes = result.items, result.changes
-    gone_lists = [(i, q) for i, q in changes.removed if i.endswith(LIST_SUFFIX)]
+    gone_lists = [(i, q) for i, q in changes.removed if is_list_note(i)]
     if not items.notes and not gone_lists:
         return []
     lines = [
@@ -124,7 +124,7 @@ def json_report(
     first_build = content.previous is None
     places = {place.id: place for place in result.places}
     added, changed, removed = (_question_cards(getattr(changes, kind)) for _, kind in _KINDS)
-    live = sum(1 for card_id in result.state.cards if not card_id.endswith(LIST_SUFFIX))
+    live = sum(1 for card_id in result.state.cards if not is_list_note(card_id))
     items = result.items
     document = {
         "command": command,

@@ -42,7 +42,8 @@ class Changes:
     removed: tuple[CardChange, ...]
     unchanged: int
     notetype_changed: bool
-    # Cards (and "" for the note type) whose time lies ahead of the clock, by how many seconds.
+    # Cards (and NOTETYPE_KEY for the note type) whose time lies ahead of the clock, by how
+    # many seconds.
     ahead: tuple[tuple[str, int], ...] = ()
 
 
@@ -166,7 +167,7 @@ def _refuse_beyond_max(state: State) -> None:
 
 def _ahead(state: State, now: int) -> tuple[tuple[str, int], ...]:
     """What lies ahead of the clock: a wrong clock now or at an earlier build."""
-    stamps = {"": state.notetype, **state.cards, **state.removed}
+    stamps = state.stamps()
     return tuple(
         (key, stamp.mod - now)
         for key, stamp in sorted(stamps.items())

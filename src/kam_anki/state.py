@@ -30,6 +30,11 @@ _FORMAT = 1
 ITEM = "item"  # the digest of a list item's row in the record beside the output
 
 
+# The note type's key among the stamps (a line of the record beside the output, a time ahead
+# of the clock): no card id is empty.
+NOTETYPE_KEY = ""
+
+
 # Anki's note and card ids are milliseconds since 1970, made from the first build's time:
 # id 0 breaks Anki's Check Database. No Anki collection predates 2001-09-09.
 MIN_TIME = 1_000_000_000
@@ -79,6 +84,11 @@ class State:
     cards: Mapping[str, Stamp] = field(default_factory=dict)
     removed: Mapping[str, Stamp] = field(default_factory=dict)  # tombstones
     items: Mapping[str, Item] = field(default_factory=dict)  # every list item ever keyed
+
+    def stamps(self) -> dict[str, Stamp]:
+        """Every stamp the lock ships: the note type's (:data:`NOTETYPE_KEY`), each card's
+        and each tombstone's."""
+        return {NOTETYPE_KEY: self.notetype, **self.cards, **self.removed}
 
 
 @dataclass(frozen=True, slots=True)
