@@ -10,7 +10,7 @@ import pytest
 from click.testing import Result
 from hypothesis import settings
 
-from helpers import CHAPTER_FILE, CONTENT, Build, Repo, copy_content, git, kam
+from helpers import CHAPTER_FILE, CONTENT, Repo, RunBuild, copy_content, git, kam
 from kam_anki.state import LOCK_NAME
 
 # CI (``.ci/run`` sets CI=true) runs the full property tests; locally a quick pass
@@ -53,7 +53,7 @@ def list_content(content: Path) -> Path:
 
 
 @pytest.fixture
-def build(content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Build:
+def build(content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunBuild:
     """Run ``kam-anki build`` on the copied content, writing ``tmp_path/kam.apkg``.
 
     ``now`` sets SOURCE_DATE_EPOCH, the time a first build (no lock file) gives its notes.

@@ -58,7 +58,7 @@ def copy_content(target: Path, *, list_cards: bool = False) -> Path:
     return target
 
 
-Build = Callable[..., Result]
+RunBuild = Callable[..., Result]  # the `build` fixture: runs `kam-anki build` with these arguments
 
 
 def kam(

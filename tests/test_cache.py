@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Build, edit
+from helpers import RunBuild, edit
 from kam_anki import cache, render
 from kam_anki.cache import CACHE_DIR
 
@@ -28,7 +28,7 @@ def tamper(tmp_path: Path) -> None:
 
 
 def test_output_is_byte_identical_with_and_without_cache(
-    content: Path, tmp_path: Path, build: Build
+    content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     build()
     assert len(entries(tmp_path)) == 1  # one Markdown file, one entry
@@ -40,7 +40,7 @@ def test_output_is_byte_identical_with_and_without_cache(
 
 
 def test_rebuild_takes_unchanged_files_from_the_cache(
-    content: Path, tmp_path: Path, build: Build
+    content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     build()
     tamper(tmp_path)
@@ -48,7 +48,7 @@ def test_rebuild_takes_unchanged_files_from_the_cache(
     assert "8 changed" in result.output
 
 
-def test_edited_file_is_checked_again(content: Path, tmp_path: Path, build: Build) -> None:
+def test_edited_file_is_checked_again(content: Path, tmp_path: Path, build: RunBuild) -> None:
     build()
     tamper(tmp_path)
     edit(content / "key-account-management.md", "- Erfolgsmessung", "- Erfolgskontrolle")
@@ -59,7 +59,7 @@ def test_edited_file_is_checked_again(content: Path, tmp_path: Path, build: Buil
 
 
 def test_another_converter_version_never_uses_old_entries(
-    content: Path, tmp_path: Path, build: Build, monkeypatch: pytest.MonkeyPatch
+    content: Path, tmp_path: Path, build: RunBuild, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     build()
     good = (tmp_path / "kam.apkg").read_bytes()
@@ -75,7 +75,7 @@ def test_another_converter_version_never_uses_old_entries(
     assert (tmp_path / "kam.apkg").read_bytes() == good
 
 
-def test_dry_run_writes_no_cache(content: Path, tmp_path: Path, build: Build) -> None:
+def test_dry_run_writes_no_cache(content: Path, tmp_path: Path, build: RunBuild) -> None:
     build("--dry-run")
     assert entries(tmp_path) == []
 

@@ -122,7 +122,7 @@ def test_an_internal_error_shows_its_traceback_only_when_asked(
     def bug(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("kam_anki.pipeline.build", bug)
+    monkeypatch.setattr("kam_anki.pipeline.assemble", bug)
     code, output = invoke("check", "--content", str(content), env={"KAM_ANKI_DEBUG": ""})
     assert code == 1 and "Traceback" not in output
     assert "internal error (RuntimeError: a bug)" in output and "KAM_ANKI_DEBUG=1" in output

@@ -9,7 +9,7 @@ import zlib
 from pathlib import Path
 
 from anki_helpers import import_apkg, open_collection
-from helpers import Build
+from helpers import RunBuild
 
 
 def png(red: int) -> bytes:
@@ -38,7 +38,7 @@ def imported_answer(tmp_path: Path, search: str) -> str:
 
 
 def test_images_with_the_same_name_in_two_folders_arrive_in_anki_media(
-    content: Path, tmp_path: Path, build: Build
+    content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     for folder, red in (("analyse", 10), ("realisierung", 200)):
         (content / folder).mkdir()
@@ -62,7 +62,7 @@ def test_images_with_the_same_name_in_two_folders_arrive_in_anki_media(
 
 
 def test_dangerous_html_is_shown_as_text_even_when_html_is_allowed(
-    content: Path, tmp_path: Path, build: Build
+    content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     config = content / "deck.toml"
     config.write_text(
@@ -85,7 +85,7 @@ def test_dangerous_html_is_shown_as_text_even_when_html_is_allowed(
     assert "<b>fett</b>" in answer  # harmless markup stays, as the author allowed
 
 
-def test_raw_html_is_escaped_by_default(content: Path, tmp_path: Path, build: Build) -> None:
+def test_raw_html_is_escaped_by_default(content: Path, tmp_path: Path, build: RunBuild) -> None:
     (content / "html.md").write_text(
         "# HTML\n\n## Frage {#html}\n\n<i onclick=alert(1)>x</i> <b>y</b>\n", encoding="utf-8"
     )
@@ -96,7 +96,7 @@ def test_raw_html_is_escaped_by_default(content: Path, tmp_path: Path, build: Bu
 
 
 def test_image_named_in_decomposed_unicode_on_disk_is_found(
-    content: Path, tmp_path: Path, build: Build
+    content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     (content / unicodedata.normalize("NFD", "Größe.png")).write_bytes(png(30))
     (content / "bild.md").write_text(

@@ -12,7 +12,7 @@ import pytest
 from click.testing import Result
 
 from helpers import edit, kam
-from kam_anki.build import Result as BuildResult
+from kam_anki.assemble import Result as BuildResult
 from kam_anki.model import DeckConfig
 from kam_anki.report import build_report
 from kam_anki.stamps import CardChange, Changes

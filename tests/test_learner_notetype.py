@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from anki_helpers import import_apkg, new_learner, notes_by_source, scheduling
-from helpers import NOTETYPE_ID, Build, edit
+from helpers import NOTETYPE_ID, RunBuild, edit
 
 CARD = "kam-zirkel-schritte-im-rahmen-der-realisierung-5"
 
 
 def test_learner_with_an_own_field_gets_edits_by_merging_note_types(
-    content: Path, tmp_path: Path, build: Build, monkeypatch: pytest.MonkeyPatch
+    content: Path, tmp_path: Path, build: RunBuild, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     apkg = tmp_path / "kam.apkg"
     build()

@@ -21,7 +21,17 @@ from anki_helpers import (
     sync,
     sync_server,
 )
-from helpers import CHAPTER_FILE, ITEM_CARDS, SEED_CARDS, SHIPPED_APKG, Build, Repo, edit, git, kam
+from helpers import (
+    CHAPTER_FILE,
+    ITEM_CARDS,
+    SEED_CARDS,
+    SHIPPED_APKG,
+    Repo,
+    RunBuild,
+    edit,
+    git,
+    kam,
+)
 from kam_anki import notetype
 from kam_anki.items import split_item_id
 from kam_anki.listcards import list_card
@@ -92,7 +102,7 @@ def lock_items(content: Path) -> dict[str, Any]:
 
 
 def test_each_list_is_one_tagged_note_whose_cards_ask_its_items(
-    list_content: Path, tmp_path: Path, build: Build
+    list_content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     build()
     build("--forget-removed")  # the earlier design's item notes: retired once, then gone
@@ -126,7 +136,7 @@ def test_each_list_is_one_tagged_note_whose_cards_ask_its_items(
 
 
 def test_edited_list_keeps_every_items_card_and_reaches_the_phone(
-    list_content: Path, tmp_path: Path, build: Build
+    list_content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     content = list_content
     apkg = tmp_path / "kam.apkg"
@@ -370,7 +380,7 @@ def test_unknown_class_and_a_list_card_without_a_list_are_errors(tmp_path: Path)
 
 
 def test_rebuild_from_the_file_cache_gives_the_same_list_notes(
-    list_content: Path, tmp_path: Path, build: Build
+    list_content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     build()
     first = (tmp_path / "kam.apkg").read_bytes()
@@ -398,7 +408,7 @@ def legacy_lock(content: Path) -> int:
 
 
 def test_the_earlier_item_notes_are_retired_once_and_their_numbers_kept(
-    list_content: Path, build: Build
+    list_content: Path, build: RunBuild
 ) -> None:
     assert legacy_lock(list_content) == sum(ITEM_CARDS.values())
     first = build()
@@ -417,7 +427,7 @@ def test_the_earlier_item_notes_are_retired_once_and_their_numbers_kept(
 
 
 def test_check_and_dry_run_count_item_cards_apart_and_write_nothing(
-    list_content: Path, tmp_path: Path, build: Build
+    list_content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     lock = (list_content / LOCK_NAME).read_bytes()
     edit(list_content / CHAPTER_FILE, "- Erfolgsmessung", "- Erfolgsmessung\n- Lessons learned")
@@ -497,7 +507,7 @@ BEFORE = Path(__file__).resolve().parent / "fixtures" / "before-list-notes"
 
 
 def test_a_learner_of_the_earlier_item_notes_moves_over_by_normal_sync(
-    list_content: Path, tmp_path: Path, build: Build
+    list_content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     """The shipped deck as it was before list notes (its package and lock), learnt and synced;
     then the first build with list notes, imported: the seed cards untouched, the item notes

@@ -22,7 +22,7 @@ from anki_helpers import (
     sync,
     sync_server,
 )
-from helpers import CHAPTER, Build, Repo, kam
+from helpers import CHAPTER, Repo, RunBuild, kam
 from kam_anki.items import split_item_id
 from kam_anki.state import LOCK_NAME, load_state
 from test_images_and_html import png
@@ -269,7 +269,7 @@ def test_a_second_edit_of_the_same_card_after_a_pull_is_pulled_again(
 
 
 def test_a_pull_keeps_the_files_bom_line_ends_and_finds_images_by_content(
-    content: Path, tmp_path: Path, build: Build
+    content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     (content / "bilder").mkdir()
     (content / "bilder" / "zirkel.png").write_bytes(png(200))
@@ -319,7 +319,7 @@ def pull_content(content: Path, tmp_path: Path, source: Path) -> Result:
 
 
 def test_an_item_edited_in_its_list_note_goes_back_to_its_item_in_the_list(
-    list_content: Path, tmp_path: Path, build: Build
+    list_content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     build()
     desktop = open_collection(tmp_path / "desktop.anki2")
@@ -372,7 +372,7 @@ def test_an_item_edited_in_its_list_note_goes_back_to_its_item_in_the_list(
 
 
 def test_a_list_note_and_its_card_edited_alike_are_one_edit_and_an_unknown_cloze_is_not_pulled(
-    list_content: Path, tmp_path: Path, build: Build
+    list_content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     build()
     desktop = open_collection(tmp_path / "desktop.anki2")
@@ -405,7 +405,7 @@ def test_a_list_note_and_its_card_edited_alike_are_one_edit_and_an_unknown_cloze
 
 
 def test_an_item_edited_by_author_and_in_the_list_note_is_a_conflict(
-    list_content: Path, tmp_path: Path, build: Build
+    list_content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     build()
     desktop = open_collection(tmp_path / "desktop.anki2")

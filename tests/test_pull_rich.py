@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from anki_helpers import import_apkg, notes_by_source, open_collection
-from helpers import Build, kam
+from helpers import RunBuild, kam
 from test_pull import changed_lines, export
 
 RICH = """
@@ -31,7 +31,7 @@ def umsatz(p, x):
 
 
 def test_a_formula_a_table_cell_and_code_edited_in_anki_come_back_as_markdown(
-    content: Path, tmp_path: Path, build: Build
+    content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     chapter = content / "key-account-management.md"
     chapter.write_text(chapter.read_text(encoding="utf-8") + RICH, encoding="utf-8")

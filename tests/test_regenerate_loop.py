@@ -22,14 +22,14 @@ from anki_helpers import (
     sync,
     sync_server,
 )
-from helpers import NOTETYPE_ID, Build, Repo, edit, git
+from helpers import NOTETYPE_ID, Repo, RunBuild, edit, git
 from kam_anki import api, notetype
 
 CHAPTER = "key-account-management.md"
 
 
 def test_edit_regenerate_import_sync_keeps_every_review(  # noqa: PLR0915
-    content: Path, tmp_path: Path, build: Build
+    content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     apkg = tmp_path / "kam.apkg"
     build()

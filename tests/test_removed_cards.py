@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 from anki_helpers import import_apkg, notes_by_source, open_collection, scheduling
-from helpers import Build
+from helpers import RunBuild
 
 REMOVED = "kurze-beschreibung-des-st-galler-kam"
 SEARCH = '"deck:KAM" tag:kam::entfernt'
@@ -30,7 +30,7 @@ def guids_in(apkg: Path) -> int:
 
 
 def test_removed_card_is_tagged_in_anki_and_found_by_the_printed_search(
-    content: Path, tmp_path: Path, build: Build
+    content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     build()
     col = open_collection(tmp_path / "desktop.anki2")
@@ -65,7 +65,7 @@ def test_removed_card_is_tagged_in_anki_and_found_by_the_printed_search(
 
 
 def test_tombstone_in_a_fresh_collection_lands_in_the_removed_subdeck(
-    content: Path, tmp_path: Path, build: Build
+    content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     build()
     remove_card(content)
@@ -79,7 +79,7 @@ def test_tombstone_in_a_fresh_collection_lands_in_the_removed_subdeck(
 
 
 def test_dry_run_reports_changes_and_writes_nothing(
-    content: Path, tmp_path: Path, build: Build
+    content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     build()
     apkg = (tmp_path / "kam.apkg").read_bytes()
@@ -93,7 +93,7 @@ def test_dry_run_reports_changes_and_writes_nothing(
 
 
 def test_forget_removed_still_gives_a_card_removed_in_the_same_build_its_tombstone(
-    content: Path, tmp_path: Path, build: Build
+    content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     build()
     remove_card(content)

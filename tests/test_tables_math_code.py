@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from anki_helpers import import_apkg, notetype_css, open_collection
-from helpers import Build, examples, kam
+from helpers import RunBuild, examples, kam
 from kam_anki.render import render_answer, render_question
 from rich_card import CARD_ID, CODE, DISPLAY_TEX, INLINE_TEX, MARKDOWN, TABLE_TEX
 
@@ -29,7 +29,7 @@ def formulas(field: str) -> tuple[list[str], list[str]]:
 
 
 def test_table_math_and_code_arrive_in_anki_intact(
-    content: Path, tmp_path: Path, build: Build
+    content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     (content / "formeln.md").write_text(MARKDOWN, encoding="utf-8")
     build()

@@ -6,11 +6,11 @@ import time
 from pathlib import Path
 
 from anki_helpers import import_apkg, notes_by_source, open_collection, scheduling
-from helpers import Build, edit
+from helpers import RunBuild, edit
 
 
 def test_edited_answer_updates_that_note_in_place_and_leaves_the_others(
-    content: Path, tmp_path: Path, build: Build
+    content: Path, tmp_path: Path, build: RunBuild
 ) -> None:
     build()
     col = open_collection(tmp_path / "desktop.anki2")
@@ -40,7 +40,7 @@ def test_edited_answer_updates_that_note_in_place_and_leaves_the_others(
     col.close()
 
 
-def test_rebuild_without_changes_keeps_every_note_time(content: Path, build: Build) -> None:
+def test_rebuild_without_changes_keeps_every_note_time(content: Path, build: RunBuild) -> None:
     build(now=1_900_000_000)
     lock = (content / "kam-anki.lock").read_bytes()
     result = build(now=2_000_000_000)
@@ -48,7 +48,7 @@ def test_rebuild_without_changes_keeps_every_note_time(content: Path, build: Bui
     assert (content / "kam-anki.lock").read_bytes() == lock
 
 
-def test_source_date_epoch_sets_only_a_first_builds_time(content: Path, build: Build) -> None:
+def test_source_date_epoch_sets_only_a_first_builds_time(content: Path, build: RunBuild) -> None:
     (content / "kam-anki.lock").unlink()
     build(now=1_700_000_000)
     lock = (content / "kam-anki.lock").read_text(encoding="utf-8")

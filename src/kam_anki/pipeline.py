@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kam_anki import clock as clocks
-from kam_anki.build import BuildInputs, Result, build
+from kam_anki.assemble import BuildInputs, Result, assemble
 from kam_anki.cache import CACHE_DIR, FileCache
 from kam_anki.errors import Diagnostic
 from kam_anki.files import (
@@ -115,7 +115,7 @@ def check(
 ) -> Outcome:
     """Check, render and stamp in memory: the file cache is read, nothing is written."""
     notes: list[Note] = []
-    result = _build(project, sink=notes.append, forget_removed=forget_removed, progress=progress)
+    result = _assemble(project, sink=notes.append, forget_removed=forget_removed, progress=progress)
     return Outcome(result, tuple(notes))
 
 
@@ -134,7 +134,7 @@ def write(project: Project, *, forget_removed: bool = False, progress: Progress 
         record = read_record(folder)
         shipped = read_issued(content.root, record, folder)
         cache = FileCache(folder, _write_cache_entry)
-        result = _build(
+        result = _assemble(
             project,
             sink=_both(package.add, notes.append),
             forget_removed=forget_removed,
@@ -196,7 +196,7 @@ def package_bytes(
     ):
         sink = _both(package.add, notes.append)
         inputs = BuildInputs(config, notetype, None, now, assets or Assets(), jobs=jobs)
-        result = build(inputs, sources, sink=sink)
+        result = assemble(inputs, sources, sink=sink)
         out = io.BytesIO()
         package.write(out, result.state.notetype.mod, result.media)
     return out.getvalue(), Outcome(result, tuple(notes))
@@ -230,7 +230,7 @@ def write_preview(
     write_atomic(page, html.encode("utf-8"))
 
 
-def _build(
+def _assemble(
     project: Project,
     *,
     sink: Callable[[Note], None] | None,
@@ -265,7 +265,7 @@ def _build(
         jobs=jobs_for(cores(), content.markdown_bytes(), len(cache)),
         epoch=project.epoch,
     )
-    result = build(inputs, content.sources(), sink=sink, on_file=on_file)
+    result = assemble(inputs, content.sources(), sink=sink, on_file=on_file)
     return replace(result, warnings=(*shipped.warnings, *result.warnings))
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kam_anki.build import Result
+from kam_anki.assemble import Result
 from kam_anki.errors import Diagnostic, printable
 from kam_anki.files import Content
 from kam_anki.items import split_item_id

@@ -1,4 +1,5 @@
-"""The build: every file's cards checked and rendered, checked across files, and stamped.
+"""A deck assembled (the core of a build, before any file is written): every file's cards
+checked and rendered, checked across files, and stamped.
 
 Takes the content as data and the clock as ``now``; reads and writes nothing itself except
 through the file cache it is given (and the worker processes of :mod:`kam_anki.workers`).
@@ -148,7 +149,7 @@ class BuildInputs:
     epoch: int | None = None  # the deck's first build time, if known (else from previous)
 
 
-def build(
+def assemble(
     inputs: BuildInputs,
     sources: Iterable[SourceFile],
     *,
