@@ -41,5 +41,5 @@ def test_a_slow_file_loses_no_file_behind_it(
     context = FileContext(DeckConfig("D", 1, 2), Assets(), None)
     tasks = [(SourceFile(f"{n:02d}.md", ""), str(n)) for n in range(FILES)]
     with workers.checked_files(context, tasks, JOBS) as checked:
-        done = [one.found[0].message for one in checked]
+        done = [one.diagnostics[0].message for one in checked]
     assert done == [str(n) for n in range(FILES)]

@@ -57,7 +57,7 @@ class DeckAssembler:
     stamper: Stamper
     sink: Callable[[Note], None] | None
     config: DeckConfig
-    problems: list[Diagnostic] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
     places: list[Place] = field(default_factory=list)
     media: dict[str, bytes] = field(default_factory=dict)
     first_id: dict[str, Place] = field(default_factory=dict)
@@ -70,21 +70,21 @@ class DeckAssembler:
     def take(self, checked: FileResult) -> None:
         """One file's notes: checked against the files before it, stamped, passed on; each
         list card's list note right after it."""
-        self.problems += checked.found
+        self.diagnostics += checked.diagnostics
         self.media.update(checked.media)
         for note, (place, question), listed in zip(
             checked.notes, checked.cards, checked.lists, strict=True
         ):
-            self.problems += duplicates(place, question, self.first_id, self.first_question)
+            self.diagnostics += duplicates(place, question, self.first_id, self.first_question)
             if note.deck not in self.spellings:
                 self.spellings.add(note.deck)
-                self.problems += same_deck(note.deck, place, self.first_deck)
+                self.diagnostics += same_deck(note.deck, place, self.first_deck)
             self.places.append(place)
             self._emit(note, question)
             if isinstance(listed, ListCard):
                 self._list_note(note, place, listed, question)
             elif listed and self._had_list(place.id):
-                self.problems.append(stops_qualifying(place, listed, self.config.list_cards))
+                self.diagnostics.append(stops_qualifying(place, listed, self.config.list_cards))
 
     def _lists(self) -> ListKeys:
         if self.lists is None:
@@ -188,8 +188,8 @@ def assemble(
 def _finish(inputs: BuildInputs, across: DeckAssembler, keys: frozenset[str]) -> Result:
     """Every file taken: stop at errors, else stamp the deck, its tombstones last."""
     if not across.places:  # files that are all notes beside the cards make no deck
-        across.problems.append(Diagnostic("", 1, "error", "no Markdown files (*.md) with cards"))
-    diagnostics = sorted(across.problems)
+        across.diagnostics.append(Diagnostic("", 1, "error", "no Markdown files (*.md) with cards"))
+    diagnostics = sorted(across.diagnostics)
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         raise ContentError(errors, [d for d in diagnostics if d.severity == "warning"])

@@ -61,7 +61,7 @@ class FileCache:
     def put(self, key: str, checked: FileResult) -> None:
         """Keep a file's result, if this cache is writable and the result may be kept:
         images tie a file to other files, and a file with errors is not built at all."""
-        cacheable = not checked.media and all(d.severity != "error" for d in checked.found)
+        cacheable = not checked.media and all(d.severity != "error" for d in checked.diagnostics)
         if self._write is not None and cacheable:
             self._write(self.folder / f"{key}.json", _dump(checked).encode("utf-8"))
 
@@ -96,7 +96,7 @@ def _dump(checked: FileResult) -> str:
         {
             "notes": [[n.card_id, n.fields.values(), n.tags, n.deck] for n in checked.notes],
             "cards": [[p.id, p.path, p.line, q] for p, q in checked.cards],
-            "found": [[d.path, d.line, d.severity, d.message] for d in checked.found],
+            "found": [[d.path, d.line, d.severity, d.message] for d in checked.diagnostics],
             "lists": [
                 one
                 if isinstance(one, str)

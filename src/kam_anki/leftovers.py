@@ -95,7 +95,7 @@ def leftovers(path: str, lines: Sequence[str], structure: Outline) -> list[Diagn
     marks = structure.headings
     starts = [mark.index for mark in marks]
     lookalikes = [h for h in structure.subheadings if _unreported(h, lines)]
-    found: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = []
     in_cards: dict[int, list[Subheading]] = {}
     in_text: list[int] = []  # lines of those in text on no card, in order
     for heading in lookalikes:
@@ -105,13 +105,13 @@ def leftovers(path: str, lines: Sequence[str], structure: Outline) -> list[Diagn
         elif not marks[holder].notes:  # in notes, the author said it is no card
             in_cards.setdefault(holder, []).append(heading)
     for holder, headings in in_cards.items():
-        found.append(_merged(path, lines, marks[holder], headings))
+        diagnostics.append(_merged(path, lines, marks[holder], headings))
     comments = _comment_lines(structure)
     for region in _regions(lines, marks):
         for first, last in _blocks(lines, region, comments):
             inside = in_text[bisect_left(in_text, first) : bisect_right(in_text, last)]
-            found.append(_on_no_card(path, first, last, region.reason, inside))
-    return found
+            diagnostics.append(_on_no_card(path, first, last, region.reason, inside))
+    return diagnostics
 
 
 def _unreported(heading: Subheading, lines: Sequence[str]) -> bool:

@@ -112,7 +112,7 @@ class FileResult:
     notes: tuple[Note, ...]
     cards: tuple[tuple[Place, str], ...]  # where each card is, with its question text
     media: Mapping[str, bytes]
-    found: tuple[Diagnostic, ...]
+    diagnostics: tuple[Diagnostic, ...]
     # Per card: its list (list cards), or why the deck-wide rule does not take it ("" if
     # the rule is off or the card opted out).
     lists: tuple[ListCard | str, ...] = ()

@@ -56,7 +56,7 @@ class FileChecker:
     notes: list[Note] = field(default_factory=list)
     cards: list[tuple[Place, str]] = field(default_factory=list)
     media: dict[str, bytes] = field(default_factory=dict)
-    problems: list[Diagnostic] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
     lists: list[ListCard | str] = field(default_factory=list)  # per card: see FileResult
     raw_html: list[tuple[int, str]] = field(default_factory=list)  # (line, tag) shown as text
 
@@ -74,7 +74,7 @@ class FileChecker:
             f"raw HTML is shown as text{where}: {tags}; to have it rendered as HTML, set "
             "allow_html = true in deck.toml"
         )
-        self.problems.append(Diagnostic(path, lines[0], "warning", message))
+        self.diagnostics.append(Diagnostic(path, lines[0], "warning", message))
 
     # A card becomes a note here: rendering, its checks and the note, in one place for
     # a new kind of card to follow.
@@ -92,8 +92,8 @@ class FileChecker:
             allow_html=config.allow_html,
             images=lambda src, _: self._image(card, src, card.line),
         )
-        self.problems += answer_warnings(card, answer, allow_html=config.allow_html)
-        self.problems += _remote_errors(card, answer, allow_html=config.allow_html)
+        self.diagnostics += answer_warnings(card, answer, allow_html=config.allow_html)
+        self.diagnostics += _remote_errors(card, answer, allow_html=config.allow_html)
         self.raw_html += [(card.answer_line + line - 1, tag) for line, tag in answer.raw_html]
         self.lists.append(self._list_card(card, answer))
         fields = Fields(
@@ -110,7 +110,7 @@ class FileChecker:
         is on the heading's line)."""
         resolved, problem = self._resolve(card.path, unquote(src))
         if problem:
-            self.problems.append(Diagnostic(card.path, line, "error", problem))
+            self.diagnostics.append(Diagnostic(card.path, line, "error", problem))
             return src
         data = self.context.assets.files[resolved]
         name = media_name(resolved, data)
@@ -127,7 +127,7 @@ class FileChecker:
                 return missed
         listed, problem = list_card(card, answer, allow_html=config.allow_html)
         if problem:
-            self.problems.append(Diagnostic(card.path, card.line, "error", problem))
+            self.diagnostics.append(Diagnostic(card.path, card.line, "error", problem))
         return listed or ""
 
     def _resolve(self, page: str, target: str) -> tuple[str, str | None]:
@@ -202,8 +202,8 @@ def check_file(context: FileContext, source: SourceFile, key: str) -> FileResult
     cached = cache.get(key) if cache is not None else None
     if cached is not None:
         return cached
-    cards, answers, found = read_cards(source, allow_html=context.config.allow_html)
-    checker = FileChecker(context, problems=found)
+    cards, answers, diagnostics = read_cards(source, allow_html=context.config.allow_html)
+    checker = FileChecker(context, diagnostics=diagnostics)
     for card, parsed in zip(cards, answers, strict=True):
         checker.add(card, parsed)
     checker.finish(source.path)
@@ -211,7 +211,7 @@ def check_file(context: FileContext, source: SourceFile, key: str) -> FileResult
         tuple(checker.notes),
         tuple(checker.cards),
         checker.media,
-        tuple(checker.problems),
+        tuple(checker.diagnostics),
         tuple(checker.lists),
     )
     if cache is not None:
@@ -229,21 +229,21 @@ def answer_warnings(card: Card, answer: Answer, *, allow_html: bool) -> list[Dia
     def at(line: int) -> int:
         return card.answer_line + line - 1
 
-    found: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = []
     hint = _COUNT_HINT.search(card.question)
     listed = answer.top_level_items
     # A "(2)" after a question whose answer has no list is no count (a part, a variant).
     if hint and listed and int(hint.group(1)) != listed:
         items = "item" if listed == 1 else "items"
         message = f"question says ({hint.group(1)}) but the answer lists {listed} {items}"
-        found.append(warning(card.line, message))
-    found += [warning(at(line), "empty list item") for line in answer.empty_items]
-    found += [warning(at(line), problem) for line, problem in answer.math]
-    found += [
+        diagnostics.append(warning(card.line, message))
+    diagnostics += [warning(at(line), "empty list item") for line in answer.empty_items]
+    diagnostics += [warning(at(line), problem) for line, problem in answer.math]
+    diagnostics += [
         warning(card.line, f"in the question: {problem}")
         for problem in question_math_problems(card.question, allow_html=allow_html)
     ]
-    return found
+    return diagnostics
 
 
 def _remote_errors(card: Card, answer: Answer, *, allow_html: bool) -> list[Diagnostic]:

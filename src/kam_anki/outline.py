@@ -44,7 +44,7 @@ class Subheading:
 @dataclass(frozen=True, slots=True)
 class Outline:
     headings: list[Heading]  # the top-level ATX headings of level 1 and 2
-    found: list[Diagnostic]  # id headings that are not cards, code blocks never closed
+    diagnostics: list[Diagnostic]  # id headings that are not cards, code blocks never closed
     blocks: Blocks  # of the whole file
     subheadings: list[Subheading]
 
@@ -101,7 +101,7 @@ def outline(text: str, path: str = "", *, allow_html: bool = False) -> Outline:
             outliner.heading(position, token, containers[-1] if containers else None)
         elif token.type in _LEAVES and token.map:
             outliner.leaf(position, token)
-    return Outline(outliner.headings, outliner.found, parsed, outliner.subheadings)
+    return Outline(outliner.headings, outliner.diagnostics, parsed, outliner.subheadings)
 
 
 @dataclass
@@ -113,7 +113,7 @@ class _Outliner:
     parsed: Blocks
     headings: list[Heading] = field(default_factory=list)
     subheadings: list[Subheading] = field(default_factory=list)
-    found: list[Diagnostic] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def heading(self, position: int, token: Token, container: Token | None) -> None:
         """A heading: one that structures the file, or a subheading (in a container, of
@@ -167,7 +167,7 @@ class _Outliner:
                 f"{what} opened here is never closed: it hides {hidden} heading(s) "
                 f"below (close it with {close})"
             )
-            self.found.append(Diagnostic(self.path, origin[start] + 1, "error", message))
+            self.diagnostics.append(Diagnostic(self.path, origin[start] + 1, "error", message))
         elif token.type == COMMENT and body.strip().count("\n"):
             # A comment meant for a line or two that takes the rest of the text.
             first, last = origin[start] + 1, origin[end - 1] + 1
@@ -175,7 +175,7 @@ class _Outliner:
                 f"comment opened here is never closed: lines {first}-{last} are on no "
                 "card (close it with '-->')"
             )
-            self.found.append(Diagnostic(self.path, first, "warning", message))
+            self.diagnostics.append(Diagnostic(self.path, first, "warning", message))
 
     def report(self, at: int, kind: str, opened: int) -> None:
         """``at`` and ``opened`` are lines of the normalised text the tokens are of."""
@@ -187,11 +187,11 @@ class _Outliner:
         shown = ascii(attribute.card_id)
         if kind == COMMENT:
             message = f"card {shown} is commented out (inside <!-- -->): not in the deck"
-            self.found.append(Diagnostic(self.path, index + 1, "warning", message))
+            self.diagnostics.append(Diagnostic(self.path, index + 1, "warning", message))
         else:
             reason = _INSIDE[kind].format(line=origin[opened] + 1)
             message = f"heading with id {shown} is not a card: {reason}"
-            self.found.append(Diagnostic(self.path, index + 1, "error", message))
+            self.diagnostics.append(Diagnostic(self.path, index + 1, "error", message))
 
 
 _UNCLOSED = {"fence": ("code block", "the same fence"), COMMENT: ("comment", "'-->'")}

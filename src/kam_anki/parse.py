@@ -45,8 +45,8 @@ def parse_file(
     source: SourceFile, *, allow_html: bool = False
 ) -> tuple[list[Card], list[Diagnostic]]:
     """Cards of one file, plus problems found (errors are not raised here, so all are seen)."""
-    cards, _, found = read_cards(source, allow_html=allow_html)
-    return cards, found
+    cards, _, diagnostics = read_cards(source, allow_html=allow_html)
+    return cards, diagnostics
 
 
 def read_cards(
@@ -57,11 +57,11 @@ def read_cards(
     lines = source.text.split("\n")
     structure = outline(source.text, source.path, allow_html=allow_html)
     answers: list[Blocks | None] = []
-    found = structure.found
+    diagnostics = structure.diagnostics
     cards: list[Card] = []
 
     def error(index: int, message: str) -> None:
-        found.append(Diagnostic(source.path, index + 1, "error", message))
+        diagnostics.append(Diagnostic(source.path, index + 1, "error", message))
 
     bad = unfit(source.path)
     if bad >= 0:
@@ -93,8 +93,8 @@ def read_cards(
         char = lines[index][column]
         message = f"{describe(char)} at column {column + 1}: Anki cannot keep it in a card"
         error(index, message + " (delete it)")
-    found += leftovers(source.path, lines, structure)
-    return cards, answers, found
+    diagnostics += leftovers(source.path, lines, structure)
+    return cards, answers, diagnostics
 
 
 def _chapter(line: str) -> tuple[str, str | None]:
