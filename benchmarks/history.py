@@ -68,7 +68,7 @@ def build(folder: Path, *args: str) -> list[str]:
 def restamped(lock: bytes, version: int) -> bytes:
     """The lock with every card's time moved on by ``version`` seconds (the same texts)."""
     state = load_state(lock, LOCK_NAME)
-    cards = {k: Stamp(v.digest, v.mod + version, v.question) for k, v in state.cards.items()}
+    cards = {k: Stamp(v.digest, v.mod + version, v.text) for k, v in state.cards.items()}
     out = io.StringIO()
     dump_state(dataclasses.replace(state, cards=cards), out)
     return out.getvalue().encode("utf-8")

@@ -27,7 +27,7 @@ def advance(
     """One build's worth of stamping."""
     stamper = Stamper(previous, now)
     for card_id, stamp in cards.items():
-        stamper.stamp(card_id, stamp.digest, stamp.question)
+        stamper.stamp(card_id, stamp.digest, stamp.text)
     return stamper.finish(notetype, forget_removed=forget_removed)
 
 

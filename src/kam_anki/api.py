@@ -121,7 +121,7 @@ def add_ids(content_dir: Path) -> list[IdsAdded]:
         present.update(card.id for card in cards if card.id)
     previous = content.previous
     locked = {**previous.removed, **previous.cards} if previous is not None else {}
-    known = {card_id: stamp.question for card_id, stamp in locked.items() if card_id not in present}
+    known = {card_id: stamp.text for card_id, stamp in locked.items() if card_id not in present}
     taken = present | set(locked)
     done: list[IdsAdded] = []
     for path, data in raw.items():

@@ -163,7 +163,7 @@ class HistoryCache:
 
 def dump_cache(cache: HistoryCache) -> bytes:
     def row(stamp: Stamp) -> list[Any]:
-        return [stamp.digest, stamp.mod, stamp.question]
+        return [stamp.digest, stamp.mod, stamp.text]
 
     data = {
         "format": _CACHE_FORMAT,
@@ -215,7 +215,7 @@ def extended_record(record: bytes, before: Issued, state: State) -> bytes:
     stamps = state.stamps()
     known = {NOTETYPE_KEY: before.notetype, **before.cards}
     rows = [
-        [key, stamp.digest, stamp.mod, stamp.question]
+        [key, stamp.digest, stamp.mod, stamp.text]
         for key, stamp in stamps.items()
         if known.get(key) != stamp
     ]
@@ -241,7 +241,7 @@ def load_issued(raw: bytes, late: list[int] | None = None) -> Issued:
     items: dict[str, str] = {}
     for key, stamp in _record_stamps(raw, late):
         if stamp.digest == ITEM:
-            items[key] = stamp.question  # later lines are newer
+            items[key] = stamp.text  # later lines are newer
         elif key == NOTETYPE_KEY:
             notetype = newest(notetype, stamp)
         elif key not in cards or stamp.mod > cards[key].mod:

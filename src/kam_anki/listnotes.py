@@ -77,7 +77,7 @@ class ListKeys:
                 known.setdefault(parts[0], {})[parts[1]] = found
         # Before list notes, each item was a note ``card/key``: the same item keeps its key.
         legacy = {
-            k: s.question
+            k: s.text
             for k, s in old.cards.items()
             if split_item_id(k) is not None and k not in items
         }

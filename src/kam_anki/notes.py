@@ -171,7 +171,7 @@ def tombstone_note(config: DeckConfig, card_id: str, stamp: Stamp) -> Note:
     return Note(
         card_id=card_id,
         fields=Fields(
-            question=render_question(stamp.question, allow_html=config.allow_html),
+            question=render_question(stamp.text, allow_html=config.allow_html),
             answer=REMOVED_ANSWER,
             chapter=REMOVED_CHAPTER_FIELD,
             source=render_text(source_field("", card_id)),  # its file is gone
@@ -190,7 +190,7 @@ def list_tombstone_note(
     """A removed list note: still of the list note type, each of its cards still asking its
     item (with its last text), so none becomes empty; the fields say it was removed."""
     note = tombstone_note(config, card_id, stamp)
-    items = items or [(1, stamp.question)]  # a list note always had an item: never typeless
+    items = items or [(1, stamp.text)]  # a list note always had an item: never typeless
     fields = dataclasses.replace(note.fields, answer=removed_cloze_field(REMOVED_ANSWER, items))
     return dataclasses.replace(note, fields=fields, clozes=tuple(key for key, _ in items))
 

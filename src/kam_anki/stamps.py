@@ -128,7 +128,7 @@ class Stamper:
             tombstones = {k: issued[k] for k in old.removed if k not in self.cards}
         for card_id in removed_now:
             gone = issued[card_id]
-            tombstones[card_id] = Stamp.tombstone(max(now, gone.mod + 1), gone.question)
+            tombstones[card_id] = Stamp.tombstone(max(now, gone.mod + 1), gone.text)
         before = newest(old.notetype, self.issued.notetype)
         notetype = self._stamp(notetype_digest, "", before)
         state = State(
@@ -142,7 +142,7 @@ class Stamper:
         changes = Changes(
             added=tuple(self.added),
             changed=tuple(self.changed),
-            removed=tuple(CardChange(k, issued[k].question) for k in removed_now),
+            removed=tuple(CardChange(k, issued[k].text) for k in removed_now),
             unchanged=self.unchanged,
             notetype_changed=before is None or notetype.mod != before.mod,
             ahead=_ahead(state, now),

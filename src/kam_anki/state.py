@@ -54,9 +54,13 @@ CLOCK_SLACK = 120
 
 @dataclass(frozen=True, slots=True)
 class Stamp:
+    """A note's time and what it held: its ``digest`` (or a tombstone's, or an item row's
+    :data:`ITEM`), the time it last changed, and its ``text``: a card's question, or a list
+    item's text in the record (``"question"`` in the lock's JSON, as always)."""
+
     digest: str
     mod: int
-    question: str = ""
+    text: str = ""
 
     @classmethod
     def tombstone(cls, mod: int, question: str) -> Stamp:
@@ -160,7 +164,7 @@ def dump_table(out: TextIO, name: str, stamps: Mapping[str, Stamp]) -> None:
     history of the lock is read back in (:mod:`kam_anki.history`)."""
     out.write(f' "{name}": {{')
     for number, (key, s) in enumerate(sorted(stamps.items())):
-        question = json.dumps(s.question, ensure_ascii=False)
+        question = json.dumps(s.text, ensure_ascii=False)
         out.write(
             f"{',' if number else ''}\n  {json.dumps(key)}: "
             f'{{"digest": "{s.digest}", "mod": {s.mod}, "question": {question}}}'
