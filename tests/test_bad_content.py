@@ -15,7 +15,7 @@ import pytest
 from anki_helpers import import_apkg, open_collection
 from helpers import kam
 from kam_anki.cache import CACHE_DIR
-from kam_anki.history import ISSUED_NAME
+from kam_anki.history import RECORD_NAME
 from kam_anki.output import write_atomic
 
 CARDS = "key-account-management.md"
@@ -344,7 +344,7 @@ def test_bad_content_gives_message_exit_1_and_keeps_last_good_deck(
     assert out.read_bytes() == good
     if "lock" not in case:
         assert (content / "kam-anki.lock").read_bytes() == lock
-    assert sorted(os.listdir(out.parent)) == [CACHE_DIR, ISSUED_NAME, "kam.apkg"]
+    assert sorted(os.listdir(out.parent)) == [CACHE_DIR, RECORD_NAME, "kam.apkg"]
     assert os.listdir(scratch) == []
     check = kam(["check", "--content", str(content)])
     assert check.exit_code == 1
@@ -446,7 +446,7 @@ def test_a_lock_that_cannot_be_written_leaves_the_last_good_package(
     lock = (content / "kam-anki.lock").as_posix()
     assert f"{lock}: error: cannot write: Permission denied\n" == result.output
     assert out.read_bytes() == good
-    assert sorted(os.listdir(tmp_path)) == [CACHE_DIR, ISSUED_NAME, "content", "kam.apkg"]
+    assert sorted(os.listdir(tmp_path)) == [CACHE_DIR, RECORD_NAME, "content", "kam.apkg"]
     assert sorted(os.listdir(content)) == [
         "deck.toml",
         "kam-anki.lock",

@@ -14,7 +14,7 @@ from helpers import KAM_ANKI, kam
 from kam_anki import __version__
 from kam_anki.cache import CACHE_DIR
 from kam_anki.cli import main
-from kam_anki.history import ISSUED_NAME
+from kam_anki.history import RECORD_NAME
 
 STOPPING = (signal.SIGTERM, signal.SIGHUP, signal.SIGALRM)
 
@@ -67,7 +67,7 @@ def test_heading_without_id_names_file_and_line_and_keeps_last_good_deck(
     assert out_file.read_bytes() == good
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         CACHE_DIR,
-        ISSUED_NAME,
+        RECORD_NAME,
         "content",
         "kam.apkg",
     ]

@@ -13,7 +13,7 @@ from pathlib import Path
 from anki_helpers import import_apkg, open_collection
 from helpers import KAM_ANKI
 from kam_anki.cache import CACHE_DIR
-from kam_anki.history import ISSUED_NAME
+from kam_anki.history import RECORD_NAME
 from kam_anki.state import LOCK_NAME, load_state
 
 FILES = 12
@@ -87,7 +87,7 @@ def test_a_build_killed_at_each_file_replacement_leaves_no_litter_a_later_build_
     assert build_killed_at(-1, content, out, counted) == 0
     replaced = counted.read_text(encoding="utf-8").splitlines()
     # The transaction: the record, the lock and the package (the cache's files before them).
-    for name in (ISSUED_NAME, LOCK_NAME, "kam.apkg"):
+    for name in (RECORD_NAME, LOCK_NAME, "kam.apkg"):
         assert name in replaced
     for limit in range(len(replaced) + 1):
         shutil.rmtree(out.parent)
@@ -104,7 +104,7 @@ def test_a_build_killed_at_each_file_replacement_leaves_no_litter_a_later_build_
             load_state((content / LOCK_NAME).read_bytes(), LOCK_NAME)
         # The next build, not killed, cleans up after the killed one and ships every card.
         assert finish(start_build(content, out)) == 0
-        assert sorted(os.listdir(out.parent)) == [CACHE_DIR, ISSUED_NAME, "kam.apkg"]
+        assert sorted(os.listdir(out.parent)) == [CACHE_DIR, RECORD_NAME, "kam.apkg"]
         assert not any(name.startswith(".") for name in os.listdir(out.parent / CACHE_DIR))
     col = open_collection(tmp_path / "check.anki2")
     assert len(import_apkg(col, out).new) == FILES * CARDS_PER_FILE
@@ -116,6 +116,6 @@ def test_two_builds_at_once_both_finish_and_leave_one_whole_deck(tmp_path: Path)
     first, second = start_build(content, out), start_build(content, out)
     for process in (first, second):
         assert finish(process) == 0
-    assert sorted(os.listdir(out.parent)) == [CACHE_DIR, ISSUED_NAME, "kam.apkg"]
+    assert sorted(os.listdir(out.parent)) == [CACHE_DIR, RECORD_NAME, "kam.apkg"]
     col = open_collection(tmp_path / "check.anki2")
     assert len(import_apkg(col, out).new) == FILES * CARDS_PER_FILE

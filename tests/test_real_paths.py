@@ -23,8 +23,8 @@ from anki_helpers import import_apkg, open_collection, scheduling
 from helpers import CHAPTER, CHAPTER_FILE, Repo, edit, git
 from kam_anki.cache import CACHE_DIR
 from kam_anki.cli import main
-from kam_anki.files import HISTORY_CACHE, read_issued
-from kam_anki.history import ISSUED_NAME
+from kam_anki.files import HISTORY_CACHE, read_shipped
+from kam_anki.history import RECORD_NAME
 from kam_anki.state import LOCK_NAME, MAX_TIME
 
 REMOVED = "kurze-beschreibung-des-st-galler-kam"
@@ -340,14 +340,14 @@ def _same_warm_and_cold(repo: Repo) -> None:
     """The read that goes on from the cache equals a read from nothing."""
     cache = repo.root / "build" / CACHE_DIR / HISTORY_CACHE
     content, output = repo.root / "content", repo.root / "build"
-    record = (output / ISSUED_NAME).read_bytes()
+    record = (output / RECORD_NAME).read_bytes()
     assert cache.is_file()
-    warm = read_issued(content, record, output)
+    warm = read_shipped(content, record, output)
     saved = cache.read_bytes()
     cache.unlink()
-    cold = read_issued(content, record, output)
+    cold = read_shipped(content, record, output)
     cache.write_bytes(saved)
-    assert warm.issued == cold.issued
+    assert warm.stamps == cold.stamps
     assert warm.history is not None and cold.history is not None
     assert (warm.history.cards, warm.history.commits) == (
         cold.history.cards,
@@ -421,7 +421,7 @@ def test_an_absurd_time_in_the_record_is_passed_over_with_a_warning(
 ) -> None:
     out = tmp_path / "kam.apkg"
     assert build(content, out)[0] == 0
-    record = tmp_path / ISSUED_NAME
+    record = tmp_path / RECORD_NAME
     with record.open("a", encoding="utf-8") as extra:
         extra.write(f'["{REMOVED}", "abc", 999999999999, "Frage"]\n')
         extra.write(f'["{CARD}", "abc", {10**30}, "Frage"]\n')
@@ -440,7 +440,7 @@ def test_a_time_at_the_limit_is_never_written_past_it(content: Path, tmp_path: P
     out = tmp_path / "kam.apkg"
     assert build(content, out)[0] == 0
     lock = (content / LOCK_NAME).read_bytes()
-    with (tmp_path / ISSUED_NAME).open("a", encoding="utf-8") as extra:
+    with (tmp_path / RECORD_NAME).open("a", encoding="utf-8") as extra:
         extra.write(f'["{CARD}", "abc", {MAX_TIME}, "Frage"]\n')
     edit(content / CHAPTER_FILE, ORIGINAL, EDITED)
     code, output = build(content, out)

@@ -10,10 +10,10 @@ import pytest
 from helpers import git
 from kam_anki.clock import build_time
 from kam_anki.errors import UsageError
-from kam_anki.files import read_issued
-from kam_anki.history import extended_record, load_issued
+from kam_anki.files import read_shipped
+from kam_anki.history import extended_record, load_record
 from kam_anki.stamps import Changes, Stamper
-from kam_anki.state import CLOCK_SLACK, Issued, Stamp, State, dump_state, load_state
+from kam_anki.state import CLOCK_SLACK, ShippedStamps, Stamp, State, dump_state, load_state
 
 
 def advance(
@@ -91,7 +91,7 @@ def test_lock_file_round_trips() -> None:
 def test_content_back_at_an_older_version_is_a_change_newer_than_the_newest_shipped() -> None:
     """After ``git revert`` the lock says "a is at 1 since 100", but 2 was shipped at 200."""
     first, _ = advance(None, stamps(a="1"), "nt", now=100)
-    shipped = Issued({"a": Stamp("2", 200, "Frage a")}, Stamp("nt", 100))
+    shipped = ShippedStamps({"a": Stamp("2", 200, "Frage a")}, Stamp("nt", 100))
     stamper = Stamper(first, 150, shipped)
     assert stamper.stamp("a", "1", "Frage a") == 201
     state, changes = stamper.finish("nt")
@@ -100,14 +100,14 @@ def test_content_back_at_an_older_version_is_a_change_newer_than_the_newest_ship
 
 def test_content_at_the_newest_shipped_version_keeps_its_time_whatever_the_lock_says() -> None:
     first, _ = advance(None, stamps(a="1"), "nt", now=100)
-    stamper = Stamper(first, 300, Issued({"a": Stamp("2", 200, "Frage a")}))
+    stamper = Stamper(first, 300, ShippedStamps({"a": Stamp("2", 200, "Frage a")}))
     assert stamper.stamp("a", "2", "Frage a") == 200
     assert stamper.finish("nt")[1].unchanged == 1
 
 
 def test_a_shipped_card_that_a_revert_took_out_of_the_lock_gets_a_tombstone() -> None:
     first, _ = advance(None, stamps(a="1"), "nt", now=100)
-    history = Issued({"b": Stamp("9", 200, "Frage b")}, None, frozenset({"b"}))
+    history = ShippedStamps({"b": Stamp("9", 200, "Frage b")}, None, frozenset({"b"}))
     stamper = Stamper(first, 300, history)
     stamper.stamp("a", "1", "Frage a")
     state, changes = stamper.finish("nt")
@@ -117,7 +117,7 @@ def test_a_shipped_card_that_a_revert_took_out_of_the_lock_gets_a_tombstone() ->
 
 def test_a_card_only_another_branch_shipped_gets_no_tombstone() -> None:
     first, _ = advance(None, stamps(a="1"), "nt", now=100)
-    stamper = Stamper(first, 300, Issued({"b": Stamp("9", 200, "Frage b")}))
+    stamper = Stamper(first, 300, ShippedStamps({"b": Stamp("9", 200, "Frage b")}))
     stamper.stamp("a", "1", "Frage a")
     state, changes = stamper.finish("nt")
     assert not changes.removed and not state.removed
@@ -125,7 +125,7 @@ def test_a_card_only_another_branch_shipped_gets_no_tombstone() -> None:
 
 def test_a_forgotten_tombstone_stays_forgotten() -> None:
     first, _ = advance(None, stamps(a="1"), "nt", now=100)
-    shipped = Issued({"b": Stamp.tombstone(200, "Frage b")})
+    shipped = ShippedStamps({"b": Stamp.tombstone(200, "Frage b")})
     stamper = Stamper(first, 300, shipped)
     stamper.stamp("a", "1", "Frage a")
     state, changes = stamper.finish("nt")
@@ -174,22 +174,22 @@ def test_every_version_in_the_locks_git_history_is_read_back(tmp_path: Path) -> 
         lock.write_text(out.getvalue())
         git(tmp_path, "add", "-A")
         git(tmp_path, "commit", "-q", "-m", str(number))
-    issued = read_issued(tmp_path, b"").issued
-    assert issued.cards == {"a": Stamp("5", 200, "Frage a"), "b": Stamp("2", 200, "Frage b")}
-    assert issued.notetype == Stamp("nt2", 200)
-    assert read_issued(tmp_path / "gone", b"").issued == Issued()  # no git to ask there
+    shipped = read_shipped(tmp_path, b"").stamps
+    assert shipped.cards == {"a": Stamp("5", 200, "Frage a"), "b": Stamp("2", 200, "Frage b")}
+    assert shipped.notetype == Stamp("nt2", 200)
+    assert read_shipped(tmp_path / "gone", b"").stamps == ShippedStamps()  # no git to ask there
 
 
 def test_the_record_grows_by_what_is_newly_shipped_and_survives_a_bad_line() -> None:
     first, _ = advance(None, stamps(a="1", b="2"), "nt", now=100)
-    record = extended_record(b"", Issued(), first)
+    record = extended_record(b"", ShippedStamps(), first)
     assert len(record.splitlines()) == 3  # note type, a, b
-    assert load_issued(record).cards == {**first.cards}
-    unchanged = extended_record(record, load_issued(record), first)
+    assert load_record(record).cards == {**first.cards}
+    unchanged = extended_record(record, load_record(record), first)
     assert unchanged == record
     second, _ = advance(first, stamps(a="1", b="3"), "nt", now=200)
-    grown = extended_record(record + b'["a", "x", 9', load_issued(record), second)
+    grown = extended_record(record + b'["a", "x", 9', load_record(record), second)
     assert grown.count(b"\n") == 5  # the broken end closed, then one line for b
-    shipped = load_issued(grown)
+    shipped = load_record(grown)
     assert shipped.cards["b"] == Stamp("3", 200, "Frage b") and shipped.cards["a"].mod == 100
     assert shipped.notetype == Stamp("nt", 100)

@@ -31,7 +31,7 @@ from kam_anki.notes import FileContext, list_tombstone_note, note_digest, tombst
 from kam_anki.notetype import Fields, NoteType, source_field
 from kam_anki.render import render_text
 from kam_anki.stamps import Changes, Stamper
-from kam_anki.state import Issued, Stamp, State
+from kam_anki.state import ShippedStamps, Stamp, State
 from kam_anki.workers import checked_files
 
 
@@ -92,12 +92,12 @@ class DeckAssembler:
         return self.lists
 
     def _had_list(self, card_id: str) -> bool:
-        shipped = self.stamper.issued.cards.get(list_note_id(card_id))
+        shipped = self.stamper.shipped.cards.get(list_note_id(card_id))
         return shipped is not None and not shipped.is_tombstone
 
     def _list_note(self, note: Note, place: Place, listed: ListCard, question: str) -> None:
         lists = self._lists()
-        shipped = self.stamper.issued.cards.get(list_note_id(place.id))
+        shipped = self.stamper.shipped.cards.get(list_note_id(place.id))
         keys = lists.assign(place.id, listed, back=shipped is not None and shipped.is_tombstone)
         fields = Fields(
             question=note.fields.question,
@@ -133,7 +133,7 @@ class DeckAssembler:
 @dataclass(frozen=True)
 class BuildInputs:
     """What a build reads besides the Markdown: the deck's settings and note type, the lock
-    (``previous``), the time, the images, what was shipped besides the lock (``issued``, see
+    (``previous``), the time, the images, what was shipped besides the lock (``shipped``, see
     :mod:`kam_anki.history`), the file cache of files checked before, and how many
     processes render (``jobs``)."""
 
@@ -142,7 +142,7 @@ class BuildInputs:
     previous: State | None
     now: int
     assets: Assets = field(default_factory=Assets)
-    issued: Issued | None = None
+    shipped: ShippedStamps | None = None
     cache: FileCache | None = None
     forget_removed: bool = False
     jobs: int = 1
@@ -175,7 +175,7 @@ def assemble(
             yield source, key
 
     across = DeckAssembler(
-        Stamper(inputs.previous, inputs.now, inputs.issued, epoch=inputs.epoch), sink, config
+        Stamper(inputs.previous, inputs.now, inputs.shipped, epoch=inputs.epoch), sink, config
     )
     with checked_files(context, tasks(), inputs.jobs) as checked:
         for files, one in enumerate(checked, 1):

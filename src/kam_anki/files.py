@@ -15,10 +15,10 @@ from kam_anki.characters import decode
 from kam_anki.config import parse_config
 from kam_anki.errors import ContentError, Diagnostic, PathError, printable
 from kam_anki.githistory import knows_a_lock, lock_versions, read_lock_history
-from kam_anki.history import ISSUED_NAME, HistoryCache, load_issued, shipped_digests
+from kam_anki.history import RECORD_NAME, HistoryCache, load_record, shipped_digests
 from kam_anki.media import is_image
 from kam_anki.model import Assets, DeckConfig, SourceFile
-from kam_anki.state import LOCK_NAME, Issued, State, load_state, merge_issued
+from kam_anki.state import LOCK_NAME, ShippedStamps, State, load_state, merge_shipped
 
 DEFAULT_OUTPUT = Path("build/kam.apkg")  # the package, relative to the project folder
 HISTORY_CACHE = "lock-history"  # in the file cache's folder: not a *.json entry
@@ -229,20 +229,20 @@ def read_state(root: Path) -> State | None:
 def read_record(output_dir: Path) -> bytes:
     """The record of what the builds written to ``output_dir`` shipped (empty before the
     first; see :mod:`kam_anki.history`)."""
-    return _read_or_empty(output_dir / ISSUED_NAME)
+    return _read_or_empty(output_dir / RECORD_NAME)
 
 
 @dataclass(frozen=True)
 class Shipped:
-    """What was shipped before, as far as this checkout can tell (see :func:`read_issued`),
+    """What was shipped before, as far as this checkout can tell (see :func:`read_shipped`),
     what the build should say about it, and the git history's cache to keep."""
 
-    issued: Issued
+    stamps: ShippedStamps
     warnings: tuple[Diagnostic, ...] = ()
     history: HistoryCache | None = None  # to keep for the next build (dump_cache)
 
 
-def read_issued(root: Path, record: bytes, output_dir: Path | None = None) -> Shipped:
+def read_shipped(root: Path, record: bytes, output_dir: Path | None = None) -> Shipped:
     """Every card version shipped before, as far as this checkout can tell: the lock file's
     git history (the commits HEAD descends from, reverted ones too, and every commit any
     reflog knows: reset, stashed, other branches) and the ``record`` beside the output
@@ -250,17 +250,17 @@ def read_issued(root: Path, record: bytes, output_dir: Path | None = None) -> Sh
     cache = output_dir / CACHE_DIR / HISTORY_CACHE if output_dir is not None else None
     history = read_lock_history(root, _read_or_empty(cache) if cache is not None else b"")
     late: list[int] = []
-    issued = merge_issued([history.issued, load_issued(record, late)])
+    stamps = merge_shipped([history.stamps, load_record(record, late)])
     warnings = list(history.warnings)
     if late:
-        where = printable(((output_dir or Path()) / ISSUED_NAME).resolve().as_posix())
+        where = printable(((output_dir or Path()) / RECORD_NAME).resolve().as_posix())
         lines = ", ".join(map(str, late[:10])) + (" and more" if len(late) > 10 else "")
         message = (
             f"line(s) {lines} have a time after 2100, which no lock may hold: passed over "
             "(delete those lines)"
         )
         warnings.append(Diagnostic(where, 0, "warning", message))
-    return Shipped(issued, tuple(warnings), history.cache)
+    return Shipped(stamps, tuple(warnings), history.cache)
 
 
 def lock_history(root: Path) -> bool:
@@ -269,7 +269,7 @@ def lock_history(root: Path) -> bool:
 
 
 def read_shipped_digests(root: Path, record: bytes) -> dict[str, set[str]]:
-    """Every version of each card shipped before, by digest (see :func:`read_issued`)."""
+    """Every version of each card shipped before, by digest (see :func:`read_shipped`)."""
     return shipped_digests(lock_versions(root), record)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from kam_anki.errors import Diagnostic
 from kam_anki.history import HistoryCache, Newest, load_cache
-from kam_anki.state import LOCK_NAME, MAX_TIME, Issued
+from kam_anki.state import LOCK_NAME, MAX_TIME, ShippedStamps
 
 _TIMEOUT = 300  # seconds for one git command; a larger history is read over several builds
 # English messages (they are recognised below), no pager or prompt, no index refresh.
@@ -28,7 +28,7 @@ _ENV = {"LC_ALL": "C", "LANGUAGE": "", "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_
 
 @dataclass(frozen=True)
 class LockHistory:
-    issued: Issued
+    stamps: ShippedStamps
     warnings: tuple[Diagnostic, ...] = ()
     cache: HistoryCache | None = None  # to keep beside the output for the next build
 
@@ -78,7 +78,7 @@ def read_lock_history(root: Path, cached: bytes) -> LockHistory:
                 f"({MAX_TIME}), which no lock may hold: passed over"
             )
         )
-    return LockHistory(cache.issued(tip), tuple(warnings), cache if shallow != "true" else None)
+    return LockHistory(cache.stamps(tip), tuple(warnings), cache if shallow != "true" else None)
 
 
 def lock_versions(root: Path) -> Iterator[str]:
@@ -109,7 +109,7 @@ def _repository(root: Path) -> tuple[str, str, str, str] | LockHistory:
     except FileNotFoundError:
         checkout = _checkout_of(root)
         if checkout is None:
-            return LockHistory(Issued())
+            return LockHistory(ShippedStamps())
         return _unread(
             f"{checkout} is a git checkout, but git is not installed (not on PATH): the "
             "lock's history cannot be read; install git and build again"
@@ -122,7 +122,7 @@ def _repository(root: Path) -> tuple[str, str, str, str] | LockHistory:
         lines[3:] = [""]  # no commit yet
     elif done.returncode:
         if "not a git repository (or any" in complaint and _checkout_of(root) is None:
-            return LockHistory(Issued())  # outside git: the record and the lock count
+            return LockHistory(ShippedStamps())  # outside git: the record and the lock count
         return _unread(_advice(complaint.strip() or "git rev-parse failed"))
     git_dir, shallow, prefix, tip = [*lines, "", "", "", ""][:4]
     return git_dir, shallow, prefix, tip
@@ -258,7 +258,7 @@ def _unread(message: str) -> LockHistory:
     """The history could not be read: a build still works from the lock and the record, and
     says that a card brought back by git (revert, reset, checkout) may not reach learners."""
     return LockHistory(
-        Issued(),
+        ShippedStamps(),
         (
             _warning(
                 f"{message}. Until then, a card that git revert, reset or checkout brings "

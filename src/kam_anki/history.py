@@ -20,17 +20,17 @@ from kam_anki.state import (
     ITEM,
     MAX_TIME,
     NOTETYPE_KEY,
-    Issued,
+    ShippedStamps,
     Stamp,
     State,
     load_stamp,
     make_stamp,
-    merge_issued,
+    merge_shipped,
     newest,
     valid_time,
 )
 
-ISSUED_NAME = ".kam-anki-issued.jsonl"
+RECORD_NAME = ".kam-anki-issued.jsonl"
 _CARD_LINE = '  "'
 _NOTETYPE_LINE = ' "notetype": '
 _MOD = '"mod": '
@@ -136,16 +136,18 @@ class HistoryCache:
     lineages: dict[str, Lineage] = field(default_factory=dict)
     items: dict[str, str] = field(default_factory=dict)  # every list item's key and text
 
-    def issued(self, tip: str) -> Issued:
+    def stamps(self, tip: str) -> ShippedStamps:
         lineage = self.lineages.get(tip, {})
         live = frozenset(key for key, (_, removed) in lineage.items() if not removed)
-        return Issued(self.cards, self.notetype, live, self.items)
+        return ShippedStamps(self.cards, self.notetype, live, self.items)
 
     def take(self, found: Newest, commits: Iterable[str], lineage: Lineage | None = None) -> None:
         """Lock versions newer than all read before (``found``), of ``commits``; into
         ``lineage`` too if they are of that line of history (its newer commits)."""
         self.commits.update(commits)
-        merged = merge_issued([Issued(self.cards, self.notetype), Issued(found.cards)])
+        merged = merge_shipped(
+            [ShippedStamps(self.cards, self.notetype), ShippedStamps(found.cards)]
+        )
         self.cards = dict(merged.cards)
         self.notetype = newest(self.notetype, found.notetype)
         self.items = {**self.items, **found.items}  # newer commits' text wins
@@ -207,7 +209,7 @@ def load_cache(raw: bytes, where: str) -> HistoryCache:
         return HistoryCache(where)
 
 
-def extended_record(record: bytes, before: Issued, state: State) -> bytes:
+def extended_record(record: bytes, before: ShippedStamps, state: State) -> bytes:
     """The record with a line for each stamp ``state`` ships that ``before`` does not hold
     yet: one JSON array a stamp, ``[id, digest, mod, question]`` (the note type's id is
     :data:`NOTETYPE_KEY`). The record only ever grows by these lines, and its old bytes are
@@ -231,7 +233,7 @@ def extended_record(record: bytes, before: Issued, state: State) -> bytes:
     return record + lines.encode("utf-8")
 
 
-def load_issued(raw: bytes, late: list[int] | None = None) -> Issued:
+def load_record(raw: bytes, late: list[int] | None = None) -> ShippedStamps:
     """The record beside the output, newest stamp per id. A line that cannot be read is
     passed over; an unreadable record counts as empty: it only ever makes times later, so
     losing it is the same as a fresh clone. A line with a time no lock may hold (see
@@ -246,7 +248,7 @@ def load_issued(raw: bytes, late: list[int] | None = None) -> Issued:
             notetype = newest(notetype, stamp)
         elif key not in cards or stamp.mod > cards[key].mod:
             cards[key] = stamp
-    return Issued(cards, notetype, items=items)
+    return ShippedStamps(cards, notetype, items=items)
 
 
 def _record_stamps(raw: bytes, late: list[int] | None = None) -> Iterator[tuple[str, Stamp]]:

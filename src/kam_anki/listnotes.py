@@ -68,8 +68,8 @@ class ListKeys:
 
     @classmethod
     def of(cls, stamper: Stamper) -> ListKeys:
-        old, issued = stamper.old, stamper.issued
-        items = {k: Item(t, k in old.items and old.items[k].live) for k, t in issued.items.items()}
+        old, shipped = stamper.old, stamper.shipped
+        items = {k: Item(t, k in old.items and old.items[k].live) for k, t in shipped.items.items()}
         known: dict[str, dict[int, Item]] = {}
         for item, found in items.items():
             parts = split_item_id(item)
@@ -83,7 +83,7 @@ class ListKeys:
         }
         live = {**legacy, **{k: v.text for k, v in items.items() if v.live}}
         gone = {k: v.text for k, v in items.items() if not v.live}
-        return cls(ItemKeys(live, gone, [*issued.cards, *items]), known)
+        return cls(ItemKeys(live, gone, [*shipped.cards, *items]), known)
 
     def of_card(self, card_id: str) -> dict[int, Item]:
         return dict(self.known.get(card_id, {}))

@@ -22,10 +22,10 @@ from kam_anki.files import (
     Content,
     Shipped,
     read_content,
-    read_issued,
     read_record,
+    read_shipped,
 )
-from kam_anki.history import ISSUED_NAME, dump_cache, extended_record
+from kam_anki.history import RECORD_NAME, dump_cache, extended_record
 from kam_anki.model import Assets, DeckConfig, Note, SourceFile
 from kam_anki.notetype import NoteType, default_notetype
 from kam_anki.output import (
@@ -132,7 +132,7 @@ def write(project: Project, *, forget_removed: bool = False, progress: Progress 
         PackageWriter(content.config, project.notetype, project.epoch, scratch) as package,
     ):
         record = read_record(folder)
-        shipped = read_issued(content.root, record, folder)
+        shipped = read_shipped(content.root, record, folder)
         cache = FileCache(folder, _write_cache_entry)
         result = _assemble(
             project,
@@ -159,7 +159,7 @@ def write(project: Project, *, forget_removed: bool = False, progress: Progress 
         # refuse the lock; the output folder just took a file).
         write_together(
             [
-                (folder / ISSUED_NAME, extended_record(record, shipped.issued, result.state)),
+                (folder / RECORD_NAME, extended_record(record, shipped.stamps, result.state)),
                 (content.lock_path, as_text(lambda out: dump_state(result.state, out))),
                 (output, write_package),
             ],
@@ -252,14 +252,14 @@ def _assemble(
         progress.advance(files, f"{files:,}/{total:,} files, {notes:,} cards")
 
     if shipped is None:
-        shipped = read_issued(content.root, read_record(project.folder), project.folder)
+        shipped = read_shipped(content.root, read_record(project.folder), project.folder)
     inputs = BuildInputs(
         content.config,
         project.notetype,
         content.previous,
         project.now,
         content.assets,
-        issued=shipped.issued,
+        shipped=shipped.stamps,
         cache=cache,
         forget_removed=forget_removed,
         jobs=jobs_for(cores(), content.markdown_bytes(), len(cache)),

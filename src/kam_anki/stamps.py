@@ -1,5 +1,5 @@
 """The stamping rules: each note's time moves forward exactly when its content changes
-(compared with the newest version ever shipped, :class:`kam_anki.state.Issued`), tombstones
+(compared with the newest version ever shipped, :class:`kam_anki.state.ShippedStamps`), tombstones
 for the cards that are gone, and what an import will change (:class:`Changes`). The lock's
 records and format are :mod:`kam_anki.state`."""
 
@@ -15,13 +15,13 @@ from kam_anki.state import (
     LOCK_NAME,
     MAX_TIME,
     MIN_TIME,
-    Issued,
     Item,
+    ShippedStamps,
     Stamp,
     State,
-    issued_by,
-    merge_issued,
+    merge_shipped,
     newest,
+    shipped_by,
     valid_time,
 )
 
@@ -63,7 +63,7 @@ class Stamper:
     """Gives each card of a build its time, card by card, then the next state.
 
     Each card is compared with the newest version shipped so far (the lock's, or a newer one
-    in ``issued``): unchanged, it keeps that version's time; changed, it gets a time never
+    in ``shipped``): unchanged, it keeps that version's time; changed, it gets a time never
     earlier than ``now`` and always later than that version's.
     """
 
@@ -71,7 +71,7 @@ class Stamper:
         self,
         previous: State | None,
         now: int,
-        issued: Issued | None = None,
+        shipped: ShippedStamps | None = None,
         *,
         epoch: int | None = None,
     ) -> None:
@@ -80,7 +80,7 @@ class Stamper:
         old = previous or State(epoch=now, notetype=Stamp("", 0))
         epoch = first_epoch(previous, now) if epoch is None else epoch
         self.old = State(epoch, old.notetype, old.cards, old.removed, old.items)
-        self.issued = merge_issued([issued_by(self.old), issued or Issued()])
+        self.shipped = merge_shipped([shipped_by(self.old), shipped or ShippedStamps()])
         self.now = now
         self.cards: dict[str, Stamp] = {}
         self.added: list[CardChange] = []
@@ -95,7 +95,7 @@ class Stamper:
 
     def stamp(self, card_id: str, digest: str, question: str) -> int:
         """The card's modification time."""
-        before = self.issued.cards.get(card_id)
+        before = self.shipped.cards.get(card_id)
         stamp = self._stamp(digest, question, before)
         self.cards[card_id] = stamp
         if before is None or before.is_tombstone:
@@ -115,21 +115,21 @@ class Stamper:
     ) -> tuple[State, Changes]:
         """The next state, with tombstones for cards that are gone, and what changed;
         ``items``: every list item ever keyed (the lock's, unless given)."""
-        old, now, issued = self.old, self.now, self.issued.cards
+        old, now, shipped = self.old, self.now, self.shipped.cards
         # Gone: every card of this line of history whose newest shipped version is a live
         # one (also one that a revert took out of the lock as well).
         removed_now = sorted(
-            k for k in self.issued.lineage if not issued[k].is_tombstone and k not in self.cards
+            k for k in self.shipped.lineage if not shipped[k].is_tombstone and k not in self.cards
         )
         # Forgetting applies to tombstones the learner has had a chance to see: a card
         # removed in this very build always gets one.
         tombstones: dict[str, Stamp] = {}
         if not forget_removed:
-            tombstones = {k: issued[k] for k in old.removed if k not in self.cards}
+            tombstones = {k: shipped[k] for k in old.removed if k not in self.cards}
         for card_id in removed_now:
-            gone = issued[card_id]
+            gone = shipped[card_id]
             tombstones[card_id] = Stamp.tombstone(max(now, gone.mod + 1), gone.text)
-        before = newest(old.notetype, self.issued.notetype)
+        before = newest(old.notetype, self.shipped.notetype)
         notetype = self._stamp(notetype_digest, "", before)
         state = State(
             old.epoch,
@@ -142,7 +142,7 @@ class Stamper:
         changes = Changes(
             added=tuple(self.added),
             changed=tuple(self.changed),
-            removed=tuple(CardChange(k, issued[k].text) for k in removed_now),
+            removed=tuple(CardChange(k, shipped[k].text) for k in removed_now),
             unchanged=self.unchanged,
             notetype_changed=before is None or notetype.mod != before.mod,
             ahead=_ahead(state, now),

@@ -6,7 +6,7 @@ stay put otherwise; the lock file remembers both across builds. Pure: text in, t
 
 The lock alone is not enough: ``git revert`` or ``git checkout`` bring back an older lock
 together with older Markdown, and learners already have the newer version. So a card is
-compared with the newest version ever shipped (:class:`Issued`: the lock, its git history
+compared with the newest version ever shipped (:class:`ShippedStamps`: the lock, its git history
 and a record beside the output, merged), and a new time is always later than that one.
 """
 
@@ -96,7 +96,7 @@ class State:
 
 
 @dataclass(frozen=True, slots=True)
-class Issued:
+class ShippedStamps:
     """The newest stamp ever shipped for each card id (tombstones included) and for the note
     type, as far as the build can see: what a learner who imported every build has."""
 
@@ -118,7 +118,7 @@ def newest(*stamps: Stamp | None) -> Stamp | None:
     return found
 
 
-def merge_issued(records: Iterable[Issued]) -> Issued:
+def merge_shipped(records: Iterable[ShippedStamps]) -> ShippedStamps:
     cards: dict[str, Stamp] = {}
     notetype: Stamp | None = None
     lineage: set[str] = set()
@@ -132,13 +132,15 @@ def merge_issued(records: Iterable[Issued]) -> Issued:
         lineage |= record.lineage
         for item, text in record.items.items():
             items.setdefault(item, text)  # the first record's text: the lock's comes first
-    return Issued(cards, notetype, frozenset(lineage), items)
+    return ShippedStamps(cards, notetype, frozenset(lineage), items)
 
 
-def issued_by(state: State) -> Issued:
+def shipped_by(state: State) -> ShippedStamps:
     """What a build that wrote ``state`` shipped."""
     items = {item: known.text for item, known in state.items.items()}
-    return Issued({**state.cards, **state.removed}, state.notetype, frozenset(state.cards), items)
+    return ShippedStamps(
+        {**state.cards, **state.removed}, state.notetype, frozenset(state.cards), items
+    )
 
 
 def dump_state(state: State, out: TextIO) -> None:
