@@ -62,9 +62,9 @@ def clock_warnings(
     previous: State | None, state: State, changes: Changes, now: int
 ) -> list[Diagnostic]:
     """What a wrong clock did to the times, and what that means for learners."""
-    found = []
+    diagnostics = []
     if previous is not None and previous.epoch != state.epoch:
-        found.append(
+        diagnostics.append(
             Diagnostic(
                 LOCK_NAME,
                 1,
@@ -74,11 +74,11 @@ def clock_warnings(
             )
         )
     if not changes.ahead:
-        return found
+        return diagnostics
     latest = max(seconds for _, seconds in changes.ahead)
     names = ", ".join(_named(key) for key, _ in changes.ahead[:10])
     more = f" and {len(changes.ahead) - 10} more" if len(changes.ahead) > 10 else ""
-    found.append(
+    diagnostics.append(
         Diagnostic(
             LOCK_NAME,
             1,
@@ -93,7 +93,7 @@ def clock_warnings(
             "again. If it is right, tell learners not to edit these cards in Anki before then.",
         )
     )
-    return found
+    return diagnostics
 
 
 def _utc(seconds: int) -> str:

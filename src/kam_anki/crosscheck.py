@@ -26,7 +26,7 @@ def renamed_cards(changes: Changes, places: list[Place]) -> list[Diagnostic]:
         if not is_list_note(card_id)
     }
     new = {place.id: place for place in places}
-    found: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = []
     for card_id, question in changes.added:
         if is_list_note(card_id):
             continue
@@ -38,8 +38,8 @@ def renamed_cards(changes: Changes, places: list[Place]) -> list[Diagnostic]:
                 f"that card's reviews when they delete its tombstone; to keep them, give this "
                 f"card its old id back: {{#{old}}}"
             )
-            found.append(Diagnostic(place.path, place.line, "warning", message))
-    return found
+            diagnostics.append(Diagnostic(place.path, place.line, "warning", message))
+    return diagnostics
 
 
 def same_deck(
@@ -61,15 +61,15 @@ def duplicates(
     place: Place, question: str, first_id: dict[str, Place], first_question: dict[bytes, Place]
 ) -> list[Diagnostic]:
     """Checks across files: an id is an error when reused, a question a warning."""
-    found: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = []
     other = first_id.setdefault(place.id, place) if place.id else place
     if other is not place:
         message = f"duplicate card id {place.id!r}, first used at {other.path}:{other.line}"
-        found.append(Diagnostic(place.path, place.line, "error", message))
+        diagnostics.append(Diagnostic(place.path, place.line, "error", message))
     # A short digest stands in for the question: a large deck's questions are not copied.
     folded = hashlib.blake2b(text_key(question).encode(), digest_size=12).digest()
     other = first_question.setdefault(folded, place)
     if other is not place:
         message = f"same question as {other.path}:{other.line} ({other.id})"
-        found.append(Diagnostic(place.path, place.line, "warning", message))
-    return found
+        diagnostics.append(Diagnostic(place.path, place.line, "warning", message))
+    return diagnostics
