@@ -214,11 +214,10 @@ def extended_record(record: bytes, before: ShippedStamps, state: State) -> bytes
     yet: one JSON array a stamp, ``[id, digest, mod, question]`` (the note type's id is
     :data:`NOTETYPE_KEY`). The record only ever grows by these lines, and its old bytes are
     kept as they are, so a build after one edit adds one line and formats nothing else."""
-    stamps = state.stamps()
     known = {NOTETYPE_KEY: before.notetype, **before.cards}
     rows = [
         [key, stamp.digest, stamp.mod, stamp.text]
-        for key, stamp in stamps.items()
+        for key, stamp in state.stamps().items()
         if known.get(key) != stamp
     ]
     # A list item's key and text: ``[id, "item", 0, text]``.
