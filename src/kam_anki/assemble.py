@@ -131,7 +131,7 @@ class DeckAssembler:
 
 
 @dataclass(frozen=True)
-class BuildInputs:
+class AssemblyInputs:
     """What a build reads besides the Markdown: the deck's settings and note type, the lock
     (``previous``), the time, the images, what was shipped besides the lock (``shipped``, see
     :mod:`kam_anki.history`), the file cache of files checked before, and how many
@@ -150,7 +150,7 @@ class BuildInputs:
 
 
 def assemble(
-    inputs: BuildInputs,
+    inputs: AssemblyInputs,
     sources: Iterable[SourceFile],
     *,
     sink: Callable[[Note], None] | None = None,
@@ -185,7 +185,7 @@ def assemble(
     return _finish(inputs, across, frozenset(keys))
 
 
-def _finish(inputs: BuildInputs, across: DeckAssembler, keys: frozenset[str]) -> Result:
+def _finish(inputs: AssemblyInputs, across: DeckAssembler, keys: frozenset[str]) -> Result:
     """Every file taken: stop at errors, else stamp the deck, its tombstones last."""
     if not across.places:  # files that are all notes beside the cards make no deck
         across.diagnostics.append(Diagnostic("", 1, "error", "no Markdown files (*.md) with cards"))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kam_anki import clock as clocks
-from kam_anki.assemble import BuildInputs, Result, assemble
+from kam_anki.assemble import AssemblyInputs, Result, assemble
 from kam_anki.cache import CACHE_DIR, FileCache
 from kam_anki.errors import Diagnostic
 from kam_anki.files import (
@@ -195,7 +195,7 @@ def package_bytes(
         PackageWriter(config, notetype, now, path) as package,
     ):
         sink = _both(package.add, notes.append)
-        inputs = BuildInputs(config, notetype, None, now, assets or Assets(), jobs=jobs)
+        inputs = AssemblyInputs(config, notetype, None, now, assets or Assets(), jobs=jobs)
         result = assemble(inputs, sources, sink=sink)
         out = io.BytesIO()
         package.write(out, result.state.notetype.mod, result.media)
@@ -253,7 +253,7 @@ def _assemble(
 
     if shipped is None:
         shipped = read_shipped(content.root, read_record(project.folder), project.folder)
-    inputs = BuildInputs(
+    inputs = AssemblyInputs(
         content.config,
         project.notetype,
         content.previous,
