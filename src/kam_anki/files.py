@@ -84,9 +84,9 @@ def find_sources(root: Path) -> dict[str, Path]:
     elsewhere in silence (see :func:`_scan`); a folder that cannot be listed is an error too:
     its cards would silently count as removed.
     """
-    found, problems = _scan(root)
-    if problems:
-        raise ContentError(problems)
+    found, diagnostics = _scan(root)
+    if diagnostics:
+        raise ContentError(diagnostics)
     return found
 
 
@@ -102,10 +102,10 @@ def _scan(root: Path) -> tuple[dict[str, Path], list[Diagnostic]]:
     inside = root.resolve()
     found: dict[str, Path] = {}
     written: dict[str, str] = {}  # by relative name: the name as the file system spells it
-    problems: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = []
 
     def problem(path: Path, message: str) -> None:
-        problems.append(Diagnostic(printable(relative(path, root)), 0, "error", message))
+        diagnostics.append(Diagnostic(printable(relative(path, root)), 0, "error", message))
 
     def walk(folder: Path, ancestors: tuple[Path, ...]) -> None:
         try:
@@ -138,7 +138,7 @@ def _scan(root: Path) -> tuple[dict[str, Path], list[Diagnostic]]:
                     written[name] = spelled
 
     walk(root, (inside,))
-    return dict(sorted(found.items())), problems
+    return dict(sorted(found.items())), diagnostics
 
 
 def _link_fits(path: Path, name: str, inside: Path, problem: Callable[[Path, str], None]) -> bool:
@@ -185,11 +185,13 @@ def source_paths(root: Path) -> list[Path]:
     """The files a build reads, sorted by :func:`relative` name. A name that is not UTF-8
     is an error: it would reach the cards' source field and the lock file, which must be
     Unicode."""
-    found, problems = _scan(root)
+    found, diagnostics = _scan(root)
     message = "the file name is not UTF-8 (Anki needs Unicode): rename the file"
-    problems += [Diagnostic(printable(n), 0, "error", message) for n in found if printable(n) != n]
-    if problems:
-        raise ContentError(problems)
+    diagnostics += [
+        Diagnostic(printable(n), 0, "error", message) for n in found if printable(n) != n
+    ]
+    if diagnostics:
+        raise ContentError(diagnostics)
     return list(found.values())
 
 
