@@ -23,7 +23,7 @@ def tamper(tmp_path: Path) -> None:
     for path in entries(tmp_path):
         data = json.loads(path.read_text(encoding="utf-8"))
         for note in data["notes"]:
-            note[1][1] = MARK
+            note["fields"]["answer"] = MARK
         path.write_text(json.dumps(data), encoding="utf-8")
 
 

@@ -101,7 +101,8 @@ def test_check_and_preview_read_the_cache_beside_the_output_and_write_nowhere_el
     # A warning only the cache knows of shows that a command took the file from the cache.
     (entry,) = (out / CACHE_DIR).glob("*.json")
     data = json.loads(entry.read_text(encoding="utf-8"))
-    data["found"].append(["key-account-management.md", 3, "warning", "from the cache"])
+    found = {"path": "key-account-management.md", "line": 3, "severity": "warning"}
+    data["diagnostics"].append({**found, "message": "from the cache"})
     entry.write_text(json.dumps(data), encoding="utf-8")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

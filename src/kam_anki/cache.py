@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -91,18 +92,14 @@ def _code_version() -> str:
 
 
 def _dump(checked: FileResult) -> str:
-    """Media are never cached (files with images are always checked again)."""
+    """An entry as JSON records named like the dataclasses they come from. Media are never
+    cached (files with images are always checked again)."""
     return json.dumps(
         {
-            "notes": [[n.card_id, n.fields.values(), n.tags, n.deck] for n in checked.notes],
-            "cards": [[p.id, p.path, p.line, q] for p, q in checked.cards],
-            "found": [[d.path, d.line, d.severity, d.message] for d in checked.diagnostics],
-            "lists": [
-                one
-                if isinstance(one, str)
-                else [one.before, [[i.text, i.html, i.shown] for i in one.items], one.tail]
-                for one in checked.lists
-            ],
+            "notes": [asdict(note) for note in checked.notes],
+            "cards": [{"place": asdict(p), "question": q} for p, q in checked.cards],
+            "diagnostics": [asdict(d) for d in checked.diagnostics],
+            "lists": [one if isinstance(one, str) else asdict(one) for one in checked.lists],
         },
         ensure_ascii=False,
     )
@@ -113,18 +110,23 @@ def _load(text: str) -> FileResult | None:
     try:
         data: Any = json.loads(text)
         return FileResult(
-            tuple(Note(i, Fields.from_values(f), tuple(t), d) for i, f, t, d in data["notes"]),
-            tuple((Place(i, p, line), q) for i, p, line, q in data["cards"]),
+            tuple(_load_note(note) for note in data["notes"]),
+            tuple((Place(**card["place"]), card["question"]) for card in data["cards"]),
             {},
-            tuple(Diagnostic(p, line, s, m) for p, line, s, m in data["found"]),
+            tuple(Diagnostic(**d) for d in data["diagnostics"]),
             tuple(_load_list(one) for one in data["lists"]),
         )
     except (ValueError, TypeError, KeyError):
         return None
 
 
+def _load_note(value: Any) -> Note:
+    fields, tags, clozes = Fields(**value["fields"]), tuple(value["tags"]), tuple(value["clozes"])
+    return Note(**{**value, "fields": fields, "tags": tags, "clozes": clozes})
+
+
 def _load_list(value: Any) -> ListCard | str:
     if isinstance(value, str):
         return value
-    before, items, tail = value
-    return ListCard(tuple(before), tuple(ListItem(t, h, s) for t, h, s in items), tail)
+    items = tuple(ListItem(**item) for item in value["items"])
+    return ListCard(tuple(value["before"]), items, value["tail"])
