@@ -22,6 +22,8 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 # The files that make `pytest -m "not slow"` (the quick loop) slow, and why. CI runs all.
 SLOW = {
     "test_desktop.py": "the real Anki desktop under Xvfb: minutes",
+    "test_desktop_math.py": "the real Anki desktop typesets math (MathJax)",
+    "test_browser_tables_math_code.py": "tables, math and code in Chromium and WebKitGTK",
     "test_browser.py": "Chromium and WebKitGTK, a browser per test",
     "test_preview.py": "Chromium renders the preview page",
     "test_watch.py": "watch processes, rebuilds of thousands of cards",
